@@ -1,0 +1,1 @@
+"""Stores behind the conversation loop; `factory.open_stores` picks them from settings."""

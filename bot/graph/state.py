@@ -1,0 +1,54 @@
+"""What a conversation remembers (checkpointed) and what one turn carries (never checkpointed).
+
+The checkpointed state stays small: ids, the workflow step, the auth facts. The customer's words are
+passed in the per-turn context, which LangGraph does not persist, so an OTP typed in chat never lands
+in a checkpoint; the transcript lives (masked) in the audit trail."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, TypedDict
+
+from channels.base import OutboundMessage
+
+
+class ConversationState(TypedDict, total=False):
+    language: str
+    step: str  # idle | await_identity | await_otp | escalated
+    pending_intent: str  # what to do once the customer is verified
+    customer_id: str | None  # bound server-side from the identifier the customer typed
+    identifier_claimed: bool  # an identifier was given (it may not exist: we never say)
+    verified_at: float | None
+    last_active: float
+    otp_failures: int
+    offered: list[str]  # button labels offered last turn (for "2" on channels without buttons)
+    case_ref: str | None
+    turns: int
+
+
+@dataclass
+class Services:
+    """App-scoped collaborators a turn may use. Tools are reached only through these."""
+
+    bank: Any  # CoreBanking
+    otp: Any  # OtpService
+    notifier: Any  # Notifier
+    cases: Any  # Cases
+    persona: Any  # Persona
+    auth_idle_s: int
+
+
+@dataclass
+class TurnContext:
+    text: str
+    channel: str
+    conversation: str
+    now: float
+    services: Services
+    replies: list[OutboundMessage] = field(default_factory=list)
+    intent: str = "unknown"
+    tools: list[str] = field(default_factory=list)
+    outcome: str = "answered"
+
+    def reply(self, text: str, buttons: tuple[str, ...] | list[str] = ()) -> None:
+        self.replies.append(OutboundMessage(text, tuple(buttons)))

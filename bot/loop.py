@@ -1,0 +1,146 @@
+"""The one conversation loop every channel feeds (DESIGN.md, "The path of one message").
+
+    arrival ─> ticket (arrival order) ─> claim (channel, message id) ─> inbox ─> turn (graph + checkpoint)
+            ─> audit (masked) ─> inbox result ─> channel.send
+
+A duplicate (same channel and message id) never runs a turn: it waits for the original's result
+and gets the same replies, so a retried HTTP request or webhook is answered, not repeated.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from dataclasses import dataclass
+from datetime import datetime
+
+from bot.graph.state import Services, TurnContext
+from bot.masking import mask
+from bot.stores.factory import Stores
+from bot.stores.audit import AuditRecord
+from channels.base import Channel, InboundMessage, OutboundMessage, render
+
+log = logging.getLogger("sahayak.loop")
+
+SORRY = {
+    "en": "Sorry, something went wrong on our side. Please try again in a moment.",
+    "hi": "क्षमा करें, हमारी ओर से कुछ गड़बड़ हुई। कृपया थोड़ी देर में फिर कोशिश करें।",
+}
+
+
+@dataclass(frozen=True)
+class TurnResult:
+    replies: list[OutboundMessage]
+    duplicate: bool
+
+
+def inbound_to_json(msg: InboundMessage) -> dict:
+    return {"channel": msg.channel, "conversation": msg.conversation, "sender": msg.sender, "text": msg.text,
+            "message_id": msg.message_id, "received_at": msg.received_at.isoformat(),
+            "language_hint": msg.language_hint}
+
+
+def inbound_from_json(data: dict) -> InboundMessage:
+    return InboundMessage(channel=data["channel"], conversation=data["conversation"], sender=data["sender"],
+                          text=data["text"], message_id=data["message_id"],
+                          received_at=datetime.fromisoformat(data["received_at"]),
+                          language_hint=data.get("language_hint"))
+
+
+class ConversationLoop:
+    def __init__(self, stores: Stores, graph, services: Services, channels: dict[str, Channel],
+                 *, turn_timeout_s: float = 30.0):
+        self.stores = stores
+        self.graph = graph
+        self.services = services
+        self.channels = channels
+        self.turn_timeout_s = turn_timeout_s
+
+    async def handle(self, msg: InboundMessage) -> TurnResult:
+        """Run one inbound message to completion and return its replies (the web channel's path)."""
+        key = msg.conversation_key
+        # Taken before any await: this is what keeps two messages sent together in arrival order.
+        ticket = self.stores.locks.ticket(key)
+        try:
+            first = await self.stores.claims.claim(msg.channel, msg.message_id)
+        except BaseException:
+            self.stores.locks.cancel(key, ticket)
+            raise
+        if not first:
+            self.stores.locks.cancel(key, ticket)
+            return TurnResult(await self._wait_for_result(msg), duplicate=True)
+        try:
+            await self.stores.inbox.record(msg.channel, msg.message_id, key, inbound_to_json(msg))
+            async with self.stores.locks.hold(key, ticket):
+                replies = await self._turn(msg)
+        except BaseException:
+            self.stores.locks.cancel(key, ticket)
+            raise
+        return TurnResult(replies, duplicate=False)
+
+    async def _wait_for_result(self, msg: InboundMessage) -> list[OutboundMessage]:
+        deadline = time.monotonic() + self.turn_timeout_s + 5
+        delay = 0.005
+        while time.monotonic() < deadline:
+            result = await self.stores.inbox.result(msg.channel, msg.message_id)
+            if result is not None and result.status != "pending":
+                return [OutboundMessage(r["text"], tuple(r.get("buttons", ()))) for r in result.replies or []]
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 0.2)
+        return []  # the original is still running; its replies reach the customer through the channel
+
+    async def _turn(self, msg: InboundMessage) -> list[OutboundMessage]:
+        started = time.perf_counter()
+        key = msg.conversation_key
+        ctx = TurnContext(text=msg.text, channel=msg.channel, conversation=key, now=time.time(),
+                          services=self.services)
+        config = {"configurable": {"thread_id": key}}
+        state: dict = {}
+        failed = False
+        try:
+            state = await asyncio.wait_for(
+                self.graph.ainvoke({}, config, context=ctx, durability="exit"), self.turn_timeout_s)
+        except Exception as e:
+            # The customer's words are never in this log line; the traceback type and place are.
+            log.exception("turn failed in %s: %s", key, type(e).__name__)
+            failed = True
+            ctx.outcome = "error"
+            ctx.replies = [OutboundMessage(SORRY.get(ctx_language(ctx, state), SORRY["en"]))]
+        replies = list(ctx.replies)
+        latency_ms = (time.perf_counter() - started) * 1000
+        expect_otp = state.get("step") == "await_otp" or "otp.verify" in ctx.tools
+        await self.stores.audit.append(AuditRecord(
+            channel=msg.channel, conversation=key, message_id=msg.message_id,
+            persona=self.services.persona.id, language=state.get("language", "en"), intent=ctx.intent,
+            step=state.get("step", "unknown"), tools=ctx.tools, outcome=ctx.outcome,
+            latency_ms=round(latency_ms, 2), text=mask(msg.text, expect_otp=expect_otp),
+            replies=[{"text": mask(r.text), "buttons": list(r.buttons)} for r in replies]))
+        await self.stores.inbox.finish(msg.channel, msg.message_id, [r.as_json() for r in replies], failed=failed)
+        await self._deliver(msg, replies)
+        return replies
+
+    async def _deliver(self, msg: InboundMessage, replies: list[OutboundMessage]) -> None:
+        channel = self.channels.get(msg.channel)
+        if channel is None or not replies:
+            return
+        rendered = [part for reply in replies for part in render(reply, channel.capabilities)]
+        try:
+            await channel.send(msg.conversation, rendered, in_reply_to=msg.message_id)
+        except Exception as e:
+            log.error("delivery failed on %s: %s", msg.channel, type(e).__name__)
+
+    async def replay_pending(self, older_than_s: float = 0.0) -> int:
+        """Run turns for messages that were claimed but never finished (a crash mid-turn)."""
+        count = 0
+        for payload in await self.stores.inbox.pending(older_than_s):
+            msg = inbound_from_json(payload)
+            ticket = self.stores.locks.ticket(msg.conversation_key)
+            async with self.stores.locks.hold(msg.conversation_key, ticket):
+                await self._turn(msg)
+            count += 1
+        return count
+
+
+def ctx_language(ctx: TurnContext, state: dict) -> str:
+    return state.get("language") or ctx.services.persona.default_language

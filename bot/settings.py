@@ -1,0 +1,130 @@
+"""Settings: one frozen object, read once at start-up by gateway.py.
+
+Sources, later wins: built-in defaults < an optional YAML file (`SAHAYAK_CONFIG` or `--config`)
+< environment variables `SAHAYAK_<FIELD>`. A bad or unknown value stops start-up with a message that
+names the variable (or the YAML file and line), so a typo like `SAHAYAK_PROT=8080` is never ignored.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
+
+ENV_PREFIX = "SAHAYAK_"
+PACKAGE_PERSONALITIES = Path(__file__).resolve().parent.parent / "personalities"
+
+
+class SettingsError(Exception):
+    """A setting is missing or invalid; the message names it."""
+
+
+class Settings(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    host: str = "127.0.0.1"
+    port: int = Field(8080, ge=0, le=65535)
+    data_dir: Path = Path("data")
+    demo: bool = False
+    # Scale-out stores. Both or neither: several gateway processes need shared claims and locks.
+    postgres_url: SecretStr | None = None
+    redis_url: SecretStr | None = None
+    redis_prefix: str = "sahayak:"
+    # Signs web sessions and keys OTP hashes. Demo mode generates one under data_dir if unset.
+    secret_key: SecretStr | None = None
+    personalities_dir: Path = PACKAGE_PERSONALITIES
+    persona: str = "general"
+    # A real core-banking REST API; demo mode uses the embedded demo bank instead.
+    core_banking_url: str | None = None
+    core_banking_auth_header: SecretStr | None = None  # "Name: value"
+    core_banking_timeout_s: float = Field(5.0, gt=0, le=60)
+    otp_ttl_s: int = Field(300, ge=30, le=900)
+    otp_max_checks: int = Field(3, ge=1, le=5)
+    otp_max_sends: int = Field(3, ge=1, le=10)  # codes issued per 30 minutes per customer
+    auth_idle_s: int = Field(900, ge=60, le=3600)
+    web_max_text: int = Field(2000, ge=1, le=10000)
+    turn_timeout_s: float = Field(30.0, gt=0, le=300)
+    log_level: str = "INFO"
+
+    @model_validator(mode="after")
+    def _coherent(self) -> Settings:
+        if (self.postgres_url is None) != (self.redis_url is None):
+            raise ValueError(
+                "SAHAYAK_POSTGRES_URL and SAHAYAK_REDIS_URL go together (scale-out needs both); "
+                "set both or neither"
+            )
+        if self.secret_key is not None and len(self.secret_key.get_secret_value()) < 32:
+            raise ValueError("SAHAYAK_SECRET_KEY must be at least 32 characters")
+        if not self.demo and self.core_banking_url is None:
+            raise ValueError(
+                "no core banking configured: set SAHAYAK_CORE_BANKING_URL, or SAHAYAK_DEMO=true "
+                "for the embedded demo bank"
+            )
+        if not self.demo and self.secret_key is None:
+            raise ValueError("SAHAYAK_SECRET_KEY is required outside demo mode")
+        if self.core_banking_auth_header is not None and ":" not in self.core_banking_auth_header.get_secret_value():
+            raise ValueError("SAHAYAK_CORE_BANKING_AUTH_HEADER must look like 'Name: value'")
+        return self
+
+    @property
+    def scale_out(self) -> bool:
+        return self.postgres_url is not None
+
+    def resolved_secret(self) -> bytes:
+        """The secret key; in demo mode one is generated once and kept in the data directory
+        (mode 0600) so web sessions survive a restart."""
+        if self.secret_key is not None:
+            return self.secret_key.get_secret_value().encode()
+        path = self.data_dir / "secret.key"
+        if not path.exists():
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as f:
+                f.write(secrets.token_urlsafe(48))
+        return path.read_text().strip().encode()
+
+
+def _env_name(field: str) -> str:
+    return ENV_PREFIX + field.upper()
+
+
+def load_settings(environ: Mapping[str, str], config_file: str | Path | None = None) -> Settings:
+    """Build Settings from a YAML file (optional) and the environment. Raises SettingsError."""
+    values: dict[str, Any] = {}
+    origin: dict[str, str] = {}
+    config_file = config_file or environ.get(ENV_PREFIX + "CONFIG")
+    if config_file:
+        from bot.yaml_config import ConfigError, load_yaml_mapping_with_lines
+
+        try:
+            data, lines = load_yaml_mapping_with_lines(config_file)
+        except ConfigError as e:
+            raise SettingsError(str(e)) from None
+        for key, value in data.items():
+            values[key] = value
+            origin[key] = f"{config_file}:{lines.get((key,), '?')}: {key}"
+    known = set(Settings.model_fields)
+    for name, value in environ.items():
+        if not name.startswith(ENV_PREFIX) or name == ENV_PREFIX + "CONFIG":
+            continue
+        field = name[len(ENV_PREFIX):].lower()
+        if field not in known:
+            raise SettingsError(f"{name} is not a known setting (known: {', '.join(sorted(_env_name(k) for k in known))})")
+        values[field] = value
+        origin[field] = name
+    for key in values:
+        if key not in known:
+            raise SettingsError(f"{origin.get(key, key)} is not a known setting")
+    try:
+        return Settings.model_validate(values)
+    except ValidationError as e:
+        problems = []
+        for err in e.errors():
+            field = str(err["loc"][0]) if err["loc"] else ""
+            where = origin.get(field, _env_name(field) if field else "settings")
+            problems.append(f"{where}: {err['msg']}")
+        raise SettingsError("invalid settings:\n  " + "\n  ".join(problems)) from None

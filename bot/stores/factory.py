@@ -1,0 +1,71 @@
+"""The stores behind the conversation loop, chosen by settings: embedded SQLite files under the
+data directory, or PostgreSQL + Redis for several gateway processes. One interface per store."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+from bot.auth.otp import OtpService
+from bot.settings import Settings
+from bot.stores.audit import AuditLog
+from bot.stores.cases import Cases
+from bot.stores.checkpoints import postgres_checkpointer, sqlite_checkpointer
+from bot.stores.claims import Claims, RedisClaims, SqlClaims
+from bot.stores.inbox import Inbox
+from bot.stores.locks import ConversationLocks
+from bot.stores.outbox import DemoOutbox
+from bot.stores.sql import PostgresDb, Sql, SqliteDb
+
+
+@dataclass(frozen=True)
+class Stores:
+    db: Sql
+    claims: Claims
+    inbox: Inbox
+    audit: AuditLog
+    cases: Cases
+    otp: OtpService
+    locks: ConversationLocks
+    checkpointer: Any
+    outbox: DemoOutbox | None  # demo mode only
+    redis: Any | None
+
+
+@contextlib.asynccontextmanager
+async def open_stores(settings: Settings) -> AsyncIterator[Stores]:
+    async with contextlib.AsyncExitStack() as stack:
+        redis = None
+        if settings.scale_out:
+            import redis.asyncio as aioredis
+
+            db: Sql = await PostgresDb.open(settings.postgres_url.get_secret_value())
+            stack.push_async_callback(db.close)
+            redis = aioredis.from_url(settings.redis_url.get_secret_value())
+            stack.push_async_callback(redis.aclose)
+            claims: Claims = RedisClaims(redis, settings.redis_prefix)
+            checkpointer = await stack.enter_async_context(
+                postgres_checkpointer(settings.postgres_url.get_secret_value()))
+        else:
+            db = await SqliteDb.open(settings.data_dir / "sahayak.sqlite")
+            stack.push_async_callback(db.close)
+            claims = SqlClaims(db)
+            checkpointer = await stack.enter_async_context(
+                sqlite_checkpointer(settings.data_dir / "checkpoints.sqlite"))
+        outbox = None
+        if settings.demo:
+            # The demo outbox is a demo convenience; it always lives in the embedded file.
+            demo_db = await SqliteDb.open(settings.data_dir / "demo_outbox.sqlite")
+            stack.push_async_callback(demo_db.close)
+            outbox = DemoOutbox(demo_db)
+            await outbox.setup()
+        otp = OtpService(db, settings.resolved_secret(), ttl_s=settings.otp_ttl_s,
+                         max_checks=settings.otp_max_checks, max_sends=settings.otp_max_sends)
+        stores = Stores(db=db, claims=claims, inbox=Inbox(db), audit=AuditLog(db), cases=Cases(db), otp=otp,
+                        locks=ConversationLocks(redis, settings.redis_prefix), checkpointer=checkpointer,
+                        outbox=outbox, redis=redis)
+        for store in (stores.claims, stores.inbox, stores.audit, stores.cases, stores.otp):
+            await store.setup()
+        yield stores

@@ -1,0 +1,218 @@
+"""The web chat channel: HTTP and WebSocket endpoints for the embeddable widget.
+
+    POST /web/session   -> {"session": "<id>"}            a new signed session id
+    POST /web/messages  {"session", "text", "id"?}        -> {"replies": [{"text", "buttons"}]}
+    GET  /web/ws        WebSocket: hello / message in; history / typing / reply / done / error out
+    GET  /widget.js     the web component (one <script> tag embeds it)
+
+Session ids are `<random>.<HMAC>`: the server keeps no session table, and a visitor cannot forge or
+guess another visitor's id. Every request is checked before anything is stored.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import hmac
+import json
+import re
+import secrets
+import uuid
+from datetime import datetime, timezone
+from pathlib import Path
+
+from aiohttp import WSMsgType, web
+
+from channels.base import Capabilities, InboundMessage, Rendered
+
+STATIC = Path(__file__).resolve().parent / "web_static"
+MAX_BODY = 16 * 1024
+_ID = re.compile(r"^[A-Za-z0-9_.:\-]{1,128}$")
+
+
+class BadRequest(Exception):
+    def __init__(self, status: int, error: str, message: str):
+        super().__init__(message)
+        self.status, self.error, self.message = status, error, message
+
+    def response(self) -> web.Response:
+        return web.json_response({"error": self.error, "message": self.message}, status=self.status)
+
+
+class SessionSigner:
+    def __init__(self, secret: bytes):
+        self._key = hashlib.sha256(b"sahayak-web-session:" + secret).digest()
+
+    def _mac(self, raw: str) -> str:
+        digest = hmac.new(self._key, raw.encode(), hashlib.sha256).digest()[:18]
+        return base64.urlsafe_b64encode(digest).decode().rstrip("=")
+
+    def new(self) -> str:
+        raw = secrets.token_urlsafe(18)
+        return f"{raw}.{self._mac(raw)}"
+
+    def verify(self, session: object) -> str:
+        """The conversation id inside a valid session; raises BadRequest(403) otherwise."""
+        if not isinstance(session, str) or session.count(".") != 1 or len(session) > 100:
+            raise BadRequest(403, "forged_session", "This chat session is not valid. Start a new one.")
+        raw, mac = session.split(".")
+        if not raw or not hmac.compare_digest(mac, self._mac(raw)):
+            raise BadRequest(403, "forged_session", "This chat session is not valid. Start a new one.")
+        return raw
+
+
+class WebChannel:
+    """Delivers replies to the live WebSockets of a session (one per open tab)."""
+
+    name = "web"
+    capabilities = Capabilities(buttons=True, max_buttons=6, max_text=4000)
+
+    def __init__(self, signer: SessionSigner, max_text: int):
+        self.signer = signer
+        self.max_text = max_text
+        self._sockets: dict[str, set[web.WebSocketResponse]] = {}
+
+    async def send(self, conversation: str, messages: list[Rendered], *, in_reply_to: str | None = None) -> None:
+        for ws in list(self._sockets.get(conversation, ())):
+            for m in messages:
+                if ws.closed:
+                    break
+                await ws.send_json({"type": "reply", "in_reply_to": in_reply_to, "text": m.text,
+                                    "buttons": list(m.buttons)})
+
+    def subscribe(self, conversation: str, ws: web.WebSocketResponse) -> None:
+        self._sockets.setdefault(conversation, set()).add(ws)
+
+    def unsubscribe(self, conversation: str, ws: web.WebSocketResponse) -> None:
+        sockets = self._sockets.get(conversation)
+        if sockets is not None:
+            sockets.discard(ws)
+            if not sockets:
+                del self._sockets[conversation]
+
+    def parse(self, payload: object) -> InboundMessage:
+        """Validate a message payload into an InboundMessage; raises BadRequest."""
+        if not isinstance(payload, dict):
+            raise BadRequest(400, "invalid_json", "The body must be a JSON object.")
+        conversation = self.signer.verify(payload.get("session"))
+        text = payload.get("text")
+        if not isinstance(text, str) or not text.strip():
+            raise BadRequest(400, "missing_text", "The field 'text' must be a non-empty string.")
+        if len(text) > self.max_text:
+            raise BadRequest(413, "text_too_long", f"Messages are limited to {self.max_text} characters.")
+        msg_id = payload.get("id")
+        if msg_id is None:
+            msg_id = uuid.uuid4().hex
+        elif not isinstance(msg_id, str) or not _ID.match(msg_id):
+            raise BadRequest(400, "invalid_id", "The field 'id' must be 1-128 characters of A-Z a-z 0-9 _ . : -")
+        return InboundMessage(channel="web", conversation=conversation, sender=conversation, text=text.strip(),
+                              message_id=msg_id, received_at=datetime.now(timezone.utc))
+
+
+async def read_json(request: web.Request) -> object:
+    if request.content_length is not None and request.content_length > MAX_BODY:
+        raise BadRequest(413, "body_too_large", f"Request bodies are limited to {MAX_BODY} bytes.")
+    body = await request.content.read(MAX_BODY + 1)
+    if len(body) > MAX_BODY:
+        raise BadRequest(413, "body_too_large", f"Request bodies are limited to {MAX_BODY} bytes.")
+    try:
+        return json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        raise BadRequest(400, "invalid_json", "The body must be valid JSON.") from None
+
+
+def setup_web_routes(app: web.Application, channel_key: web.AppKey, loop_key: web.AppKey,
+                     audit_key: web.AppKey) -> None:
+    async def new_session(request: web.Request) -> web.Response:
+        return web.json_response({"session": request.app[channel_key].signer.new()})
+
+    async def post_message(request: web.Request) -> web.Response:
+        channel: WebChannel = request.app[channel_key]
+        try:
+            msg = channel.parse(await read_json(request))
+        except BadRequest as e:
+            return e.response()
+        result = await request.app[loop_key].handle(msg)
+        return web.json_response({"replies": [r.as_json() for r in result.replies]})
+
+    async def websocket(request: web.Request) -> web.WebSocketResponse:
+        channel: WebChannel = request.app[channel_key]
+        ws = web.WebSocketResponse(heartbeat=30, max_msg_size=MAX_BODY)
+        await ws.prepare(request)
+        conversation: str | None = None
+        session: str | None = None
+        tasks: set[asyncio.Task] = set()
+        try:
+            async for frame in ws:
+                if frame.type != WSMsgType.TEXT:
+                    break
+                try:
+                    data = json.loads(frame.data)
+                except ValueError:
+                    await ws.send_json({"type": "error", "error": "invalid_json", "message": "Frames must be JSON."})
+                    continue
+                kind = data.get("type") if isinstance(data, dict) else None
+                if kind == "hello":
+                    try:
+                        conversation = channel.signer.verify(data.get("session"))
+                    except BadRequest as e:
+                        await ws.send_json({"type": "error", "error": e.error, "message": e.message})
+                        break
+                    session = data["session"]
+                    channel.subscribe(conversation, ws)
+                    history = await request.app[audit_key].for_conversation(f"web:{conversation}")
+                    await ws.send_json({"type": "history", "messages": history_messages(history)})
+                elif kind == "message":
+                    if session is None:
+                        await ws.send_json({"type": "error", "error": "no_session", "message": "Say hello first."})
+                        continue
+                    try:
+                        msg = channel.parse({"session": session, "text": data.get("text"), "id": data.get("id")})
+                    except BadRequest as e:
+                        await ws.send_json({"type": "error", "error": e.error, "message": e.message,
+                                            "in_reply_to": data.get("id")})
+                        continue
+                    await ws.send_json({"type": "typing"})
+                    # A task per message so the socket keeps reading; the loop keeps them in order.
+                    task = asyncio.create_task(_answer(request.app[loop_key], ws, msg))
+                    tasks.add(task)
+                    task.add_done_callback(tasks.discard)
+                else:
+                    await ws.send_json({"type": "error", "error": "unknown_type", "message": "Unknown frame type."})
+        finally:
+            if conversation is not None:
+                channel.unsubscribe(conversation, ws)
+            if tasks:
+                # Turns already claimed finish (and are stored) even though this socket is gone.
+                await asyncio.gather(*tasks, return_exceptions=True)
+        return ws
+
+    async def widget(request: web.Request) -> web.FileResponse:
+        return web.FileResponse(STATIC / "widget.js", headers={"Cache-Control": "no-cache"})
+
+    app.router.add_post("/web/session", new_session)
+    app.router.add_post("/web/messages", post_message)
+    app.router.add_get("/web/ws", websocket)
+    app.router.add_get("/widget.js", widget)
+
+
+async def _answer(loop, ws: web.WebSocketResponse, msg: InboundMessage) -> None:
+    result = await loop.handle(msg)
+    if ws.closed:
+        return
+    if result.duplicate:  # the original turn already published; this retry needs the replies itself
+        for reply in result.replies:
+            await ws.send_json({"type": "reply", "in_reply_to": msg.message_id, **reply.as_json()})
+    await ws.send_json({"type": "done", "in_reply_to": msg.message_id})
+
+
+def history_messages(records) -> list[dict]:
+    messages: list[dict] = []
+    for record in records:
+        messages.append({"from": "customer", "text": record.text, "buttons": []})
+        for reply in record.replies:
+            messages.append({"from": "bot", "text": reply["text"], "buttons": []})
+    if messages and messages[-1]["from"] == "bot" and records:
+        messages[-1]["buttons"] = records[-1].replies[-1].get("buttons", []) if records[-1].replies else []
+    return messages

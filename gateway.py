@@ -1,0 +1,167 @@
+"""Sahayak's entry point: settings -> aiohttp app.
+
+    python gateway.py serve            serve the gateway (what `make run` does)
+    python gateway.py check-config     validate settings and persona YAML without serving
+
+The environment is read once, here. Every app-scoped resource (stores, the bank adapter, the HTTP
+client session, the compiled graph) is created and closed in `cleanup_ctx`, in that order.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import logging
+import os
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import aiohttp
+from aiohttp import web
+
+from bot.banking.core import CoreBanking
+from bot.graph.general import build_general_graph
+from bot.graph.state import Services
+from bot.loop import ConversationLoop
+from bot.notify import NoNotifier
+from bot.persona import Persona, load_persona
+from bot.settings import Settings, SettingsError, load_settings
+from bot.stores.factory import Stores, open_stores
+from bot.yaml_config import ConfigError
+from channels.web import STATIC, SessionSigner, WebChannel, setup_web_routes
+
+log = logging.getLogger("sahayak")
+
+SETTINGS = web.AppKey("settings", Settings)
+PERSONA = web.AppKey("persona", Persona)
+STORES = web.AppKey("stores", Stores)
+BANK = web.AppKey("bank", CoreBanking)
+HTTP = web.AppKey("http", aiohttp.ClientSession)
+WEB = web.AppKey("web_channel", WebChannel)
+LOOP = web.AppKey("loop", ConversationLoop)
+AUDIT = web.AppKey("audit", object)
+
+
+async def _resources(app: web.Application) -> AsyncIterator[None]:
+    settings = app[SETTINGS]
+    async with contextlib.AsyncExitStack() as stack:
+        app[HTTP] = await stack.enter_async_context(aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)))
+        stores = await stack.enter_async_context(open_stores(settings))
+        app[STORES] = stores
+        app[AUDIT] = stores.audit
+        app[BANK] = await stack.enter_async_context(_open_bank(settings, app[HTTP]))
+        web_channel = WebChannel(SessionSigner(settings.resolved_secret()), settings.web_max_text)
+        app[WEB] = web_channel
+        services = Services(bank=app[BANK], otp=stores.otp, notifier=stores.outbox or NoNotifier(),
+                            cases=stores.cases, persona=app[PERSONA], auth_idle_s=settings.auth_idle_s)
+        loop = ConversationLoop(stores, build_general_graph(stores.checkpointer), services,
+                                {web_channel.name: web_channel}, turn_timeout_s=settings.turn_timeout_s)
+        app[LOOP] = loop
+        await stores.claims.prune()
+        await stores.inbox.prune()
+        replayed = await loop.replay_pending(older_than_s=2 * settings.turn_timeout_s if settings.scale_out else 0)
+        if replayed:
+            log.info("replayed %d unfinished turns", replayed)
+        yield
+
+
+@contextlib.asynccontextmanager
+async def _open_bank(settings: Settings, http: aiohttp.ClientSession) -> AsyncIterator[CoreBanking]:
+    if settings.core_banking_url:
+        from bot.banking.http import HttpCoreBanking
+
+        header = None
+        if settings.core_banking_auth_header is not None:
+            name, _, value = settings.core_banking_auth_header.get_secret_value().partition(":")
+            header = (name.strip(), value.strip())
+        bank = HttpCoreBanking(settings.core_banking_url, session=http, auth_header=header,
+                               timeout_s=settings.core_banking_timeout_s)
+    else:
+        from bot.banking.demo import DemoBank
+
+        bank = await DemoBank.open(settings.data_dir / "demo_bank.sqlite")
+    try:
+        yield bank
+    finally:
+        await bank.close()
+
+
+async def healthz(request: web.Request) -> web.Response:
+    stores = request.app[STORES]
+    await stores.db.fetchone("SELECT 1")
+    if stores.redis is not None:
+        await stores.redis.ping()
+    return web.json_response({"status": "ok"})
+
+
+async def demo_page(request: web.Request) -> web.FileResponse:
+    return web.FileResponse(STATIC / "index.html")
+
+
+async def demo_outbox(request: web.Request) -> web.Response:
+    to = request.query.get("to", "").strip()
+    if not to:
+        return web.json_response({"error": "missing_to", "message": "Pass ?to=<phone or email>."}, status=400)
+    outbox = request.app[STORES].outbox
+    return web.json_response({"to": to, "messages": await outbox.read(to)})
+
+
+@web.middleware
+async def errors_as_json(request: web.Request, handler):
+    """Unexpected failures answer JSON 500 without internals; aiohttp's HTTP errors pass through."""
+    try:
+        return await handler(request)
+    except web.HTTPException:
+        raise
+    except Exception as e:
+        log.exception("request failed: %s %s: %s", request.method, request.path, type(e).__name__)
+        return web.json_response({"error": "internal", "message": "Something went wrong."}, status=500)
+
+
+def create_app(settings: Settings) -> web.Application:
+    persona = load_persona(settings.personalities_dir, settings.persona)
+    app = web.Application(middlewares=[errors_as_json], client_max_size=64 * 1024)
+    app[SETTINGS] = settings
+    app[PERSONA] = persona
+    app.cleanup_ctx.append(_resources)
+    app.router.add_get("/healthz", healthz)
+    setup_web_routes(app, WEB, LOOP, AUDIT)
+    if settings.demo:
+        app.router.add_get("/", demo_page)
+        app.router.add_get("/demo/outbox", demo_outbox)
+    return app
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="gateway.py", description="Sahayak conversational gateway")
+    parser.add_argument("command", nargs="?", default="serve", choices=["serve", "check-config"])
+    parser.add_argument("--config", help="optional settings YAML (environment variables override it)")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=os.environ.get("SAHAYAK_LOG_LEVEL", "INFO"),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        settings = load_settings(os.environ, args.config)
+        app = create_app(settings)
+    except (SettingsError, ConfigError) as e:
+        print(f"sahayak: configuration error: {e}", file=sys.stderr)
+        return 2
+    if args.command == "check-config":
+        print(f"configuration OK: persona {app[PERSONA].id!r} from {settings.personalities_dir}, "
+              f"{'PostgreSQL + Redis' if settings.scale_out else 'embedded SQLite'} stores, "
+              f"demo mode {'on' if settings.demo else 'off'}")
+        return 0
+    from aiohttp.web_log import AccessLogger
+
+    class NoQueryAccessLogger(AccessLogger):
+        def log(self, request, response, time):  # noqa: A002
+            self.logger.info('%s "%s %s" %s %.1fms', request.remote, request.method, request.path,
+                             response.status, time * 1000)
+
+    print(f"Sahayak serving on http://{settings.host}:{settings.port}/  (data in {Path(settings.data_dir).resolve()})")
+    web.run_app(app, host=settings.host, port=settings.port, access_log_class=NoQueryAccessLogger, print=None)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,116 @@
+"""User-facing strings in English and Hindi. Every reply the bot writes comes through `t()`.
+
+Kept as data in one place so translators see every string; a missing translation falls back to
+English (and a test fails when a language lacks a key English has).
+"""
+
+from __future__ import annotations
+
+MESSAGES: dict[str, dict[str, str]] = {
+    "ask_identity": {
+        "en": "To keep your account safe, I need to verify you first. Please type your registered mobile number or your customer ID.",
+        "hi": "आपके खाते की सुरक्षा के लिए पहले आपकी पहचान ज़रूरी है। कृपया अपना रजिस्टर्ड मोबाइल नंबर या कस्टमर आईडी लिखें।",
+    },
+    "identity_invalid": {
+        "en": "That doesn't look like a mobile number or customer ID. Please type your 10-digit registered mobile number or your customer ID (for example CUST_123456).",
+        "hi": "यह मोबाइल नंबर या कस्टमर आईडी जैसा नहीं लगता। कृपया अपना 10 अंकों का रजिस्टर्ड मोबाइल नंबर या कस्टमर आईडी (जैसे CUST_123456) लिखें।",
+    },
+    "otp_sent": {
+        "en": "If that matches our records, we have sent a 6-digit OTP to the registered mobile number. Please type it here; it is valid for {minutes} minutes. Never share an OTP on a phone call: the bank will never ask for it there.",
+        "hi": "अगर यह हमारे रिकॉर्ड से मेल खाता है, तो रजिस्टर्ड मोबाइल नंबर पर 6 अंकों का OTP भेजा गया है। कृपया उसे यहाँ लिखें; यह {minutes} मिनट तक मान्य है। किसी फ़ोन कॉल पर OTP कभी न बताएँ: बैंक वहाँ कभी OTP नहीं माँगता।",
+    },
+    "otp_wrong": {
+        "en": "That code doesn't match. You have {left} attempt(s) left.",
+        "hi": "यह कोड मेल नहीं खाता। आपके पास {left} प्रयास बाकी हैं।",
+    },
+    "otp_expired": {
+        "en": "That code has expired. Tap \"Resend OTP\" for a new one.",
+        "hi": "इस कोड की समय-सीमा समाप्त हो गई है। नया कोड पाने के लिए \"OTP दोबारा भेजें\" दबाएँ।",
+    },
+    "otp_send_limit": {
+        "en": "Too many codes have been sent. For your security, please try again in 30 minutes.",
+        "hi": "बहुत सारे कोड भेजे जा चुके हैं। आपकी सुरक्षा के लिए कृपया 30 मिनट बाद फिर कोशिश करें।",
+    },
+    "otp_unavailable": {
+        "en": "I can't verify you right now for technical reasons, so I can't share account details. Please try again in a few minutes.",
+        "hi": "तकनीकी कारणों से अभी आपकी पहचान सत्यापित नहीं हो पा रही है, इसलिए मैं खाते की जानकारी नहीं दे सकता। कृपया कुछ मिनट बाद फिर कोशिश करें।",
+    },
+    "otp_failed_escalated": {
+        "en": "I couldn't verify you after several attempts, so for your security I've passed this to our customer care team. Your reference is {reference}. An officer will contact you on your registered mobile number.",
+        "hi": "कई प्रयासों के बाद भी आपकी पहचान सत्यापित नहीं हो सकी, इसलिए आपकी सुरक्षा के लिए मैंने यह मामला हमारी कस्टमर केयर टीम को सौंप दिया है। आपका रेफ़रेंस नंबर {reference} है। एक अधिकारी आपके रजिस्टर्ड मोबाइल नंबर पर संपर्क करेगा।",
+    },
+    "verified": {
+        "en": "Thank you, you're verified.",
+        "hi": "धन्यवाद, आपकी पहचान सत्यापित हो गई है।",
+    },
+    "balance": {
+        "en": "Your {kind} account ending {last4}:\nAvailable balance: {available}\nTotal balance: {ledger}",
+        "hi": "आपका {kind} खाता (अंतिम अंक {last4}):\nउपलब्ध शेष राशि: {available}\nकुल शेष राशि: {ledger}",
+    },
+    "hold_line": {
+        "en": "{amount} is on hold: {reason}.",
+        "hi": "{amount} होल्ड पर है: {reason}।",
+    },
+    "freeze_line": {
+        "en": "The account is frozen: {reason}. Only the available balance can be used.",
+        "hi": "खाता फ़्रीज़ है: {reason}। केवल उपलब्ध शेष राशि का उपयोग किया जा सकता है।",
+    },
+    "no_accounts": {
+        "en": "I couldn't find an open account for you. Let me connect you to our team.",
+        "hi": "आपके नाम पर कोई सक्रिय खाता नहीं मिला। मैं आपको हमारी टीम से जोड़ता हूँ।",
+    },
+    "recent_header": {
+        "en": "Your last {count} transactions on the account ending {last4}:",
+        "hi": "खाता (अंतिम अंक {last4}) के पिछले {count} लेनदेन:",
+    },
+    "recent_line": {
+        "en": "{date}  {description}  {sign}{amount}{pending}",
+        "hi": "{date}  {description}  {sign}{amount}{pending}",
+    },
+    "pending_mark": {"en": " (pending)", "hi": " (लंबित)"},
+    "anything_else": {
+        "en": "Is there anything else I can help you with?",
+        "hi": "क्या मैं आपकी और कोई मदद कर सकता हूँ?",
+    },
+    "fallback": {
+        "en": "I can help with your account balance and recent transactions, or connect you to our team. What would you like to do?",
+        "hi": "मैं आपकी शेष राशि और हाल के लेनदेन में मदद कर सकता हूँ, या आपको हमारी टीम से जोड़ सकता हूँ। आप क्या करना चाहेंगे?",
+    },
+    "banking_down": {
+        "en": "I can't reach our banking systems right now. Please try again in a few minutes.",
+        "hi": "अभी हमारे बैंकिंग सिस्टम से संपर्क नहीं हो पा रहा है। कृपया कुछ मिनट बाद फिर कोशिश करें।",
+    },
+    "handed_to_human": {
+        "en": "I've asked a customer care officer to take over. Your reference is {reference}. They will reply here or call your registered mobile number.",
+        "hi": "मैंने एक कस्टमर केयर अधिकारी से बात आगे बढ़ाने को कहा है। आपका रेफ़रेंस नंबर {reference} है। वे यहीं जवाब देंगे या आपके रजिस्टर्ड मोबाइल नंबर पर कॉल करेंगे।",
+    },
+    "with_human": {
+        "en": "Your request is with our customer care team (reference {reference}). An officer will get back to you soon.",
+        "hi": "आपका अनुरोध हमारी कस्टमर केयर टीम के पास है (रेफ़रेंस {reference})। एक अधिकारी जल्द ही आपसे संपर्क करेगा।",
+    },
+    "otp_sms": {
+        "en": "{code} is your OTP to verify yourself with {bank}. Valid for {minutes} minutes. Do not share it with anyone.",
+        "hi": "{bank} के साथ सत्यापन के लिए आपका OTP {code} है। {minutes} मिनट तक मान्य। इसे किसी के साथ साझा न करें।",
+    },
+    # Button labels: the customer taps them, so they are also understood as input.
+    "btn_balance": {"en": "Check balance", "hi": "बैलेंस देखें"},
+    "btn_recent": {"en": "Recent transactions", "hi": "हाल के लेनदेन"},
+    "btn_human": {"en": "Talk to an agent", "hi": "एजेंट से बात करें"},
+    "btn_resend": {"en": "Resend OTP", "hi": "OTP दोबारा भेजें"},
+    "account_kind_savings": {"en": "savings", "hi": "बचत"},
+    "account_kind_current": {"en": "current", "hi": "चालू"},
+    "account_kind_salary": {"en": "salary", "hi": "वेतन"},
+    "account_kind_nre": {"en": "NRE", "hi": "NRE"},
+}
+
+SUPPORTED = ("en", "hi")
+
+
+def t(key: str, language: str, **values: object) -> str:
+    entry = MESSAGES[key]
+    template = entry.get(language) or entry["en"]
+    return template.format(**values) if values else template
+
+
+def all_translations(key: str) -> set[str]:
+    return set(MESSAGES[key].values())
