@@ -14,8 +14,9 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[test]'
 	touch $(STAMP)
 
+# The demo: embedded stores under ./data, the demo bank, demo mode on (override with SAHAYAK_DEMO=false).
 run: venv
-	$(PY) gateway.py serve
+	SAHAYAK_DEMO=$${SAHAYAK_DEMO:-true} $(PY) gateway.py serve
 
 test: venv
 	$(PY) -m pytest -q -p no:cacheprovider

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import logging
 import os
 import sys
@@ -104,7 +105,9 @@ async def demo_outbox(request: web.Request) -> web.Response:
     if not to:
         return web.json_response({"error": "missing_to", "message": "Pass ?to=<phone or email>."}, status=400)
     outbox = request.app[STORES].outbox
-    return web.json_response({"to": to, "messages": await outbox.read(to)})
+    # ensure_ascii=False: a person reads this page, and Hindi OTP messages should be legible.
+    return web.json_response({"to": to, "messages": await outbox.read(to)},
+                             dumps=lambda obj: json.dumps(obj, ensure_ascii=False))
 
 
 @web.middleware

@@ -230,6 +230,7 @@ _P_MOBILE = 6
 _P_ACCOUNT = 7
 _P_OTP_CTX = 8
 _P_OTP_EXPECTED = 9
+_P_PIECE = 10  # added to the above for a piece of a longer run of digit groups
 
 
 # --------------------------------------------------------------------------- detection
@@ -282,10 +283,13 @@ def _chunk_candidates(norm: str, m: re.Match[str], expect_otp: bool, out: list) 
         return
     plus = base > 0 and norm[base - 1] == "+"
     # The whole run first: "4298 9184 4343 4650" (a mistyped card) is one account number, not
-    # "4298" followed by the mobile 91-84434-34650. Only a run that is nothing as a whole (too long,
-    # e.g. two mobiles side by side) is searched for smaller pieces.
+    # "4298" followed by the mobile 91-84434-34650. Pieces of a run rank below anything the whole
+    # run can be; they matter when the whole is nothing (two mobiles side by side) or loses to a
+    # context match ("cvv 123 9812345678").
     whole = "".join(groups)
-    if len(whole) <= 19 and _classify(norm, found, groups, 0, n - 1, whole, plus, expect_otp, out):
+    if len(whole) <= 19:
+        _classify(norm, found, groups, 0, n - 1, whole, plus, expect_otp, out, 0)
+    if n == 1:
         return
     for i in range(n):
         digits = ""
@@ -295,21 +299,20 @@ def _chunk_candidates(norm: str, m: re.Match[str], expect_otp: bool, out: list) 
                 break
             if i == 0 and j == n - 1:
                 continue
-            _classify(norm, found, groups, i, j, digits, plus, expect_otp, out)
+            _classify(norm, found, groups, i, j, digits, plus, expect_otp, out, _P_PIECE)
 
 
 def _classify(norm: str, found: list, groups: list[str], i: int, j: int, digits: str, plus: bool,
-              expect_otp: bool, out: list) -> bool:
-    """Add the candidates groups[i..j] (joined: `digits`) can be; True if there was any."""
+              expect_otp: bool, out: list, shift: int) -> None:
+    """Add the candidates groups[i..j] (joined: `digits`) can be, their priority raised by `shift`."""
     size = len(digits)
     if size < 4 or (size < 9 and not expect_otp):
-        return False
-    before = len(out)
+        return
     start, end = found[i][0], found[j][1]
     ngroups = j - i + 1
     if size >= 13:
         if (ngroups == 1 or _card_grouping([len(g) for g in groups[i : j + 1]])) and luhn_valid(digits):
-            out.append((_P_CARD, start, end, _CARD))
+            out.append((_P_CARD + shift, start, end, _CARD))
     elif size == 12 and digits[0] >= "2":
         if ngroups == 1 or (
             ngroups == 3
@@ -319,22 +322,21 @@ def _classify(norm: str, found: list, groups: list[str], i: int, j: int, digits:
             and not (j + 1 < len(groups) and len(groups[j + 1]) == 4)
         ):
             if verhoeff_valid(digits):
-                out.append((_P_AADHAAR, start, end, _AADHAAR))
+                out.append((_P_AADHAAR + shift, start, end, _AADHAAR))
     if 10 <= size <= 12 and (
         (size == 10 and digits[0] >= "6")
         or (size == 11 and digits[0] == "0" and digits[1] >= "6")
         or (size == 12 and digits[0] == "9" and digits[1] == "1" and digits[2] >= "6")
     ):
         if plus and i == 0 and size == 12:  # "+91 98123 45678": the "+" goes too
-            out.append((_P_MOBILE_PLUS, start - 1, end, _MOBILE))
+            out.append((_P_MOBILE_PLUS + shift, start - 1, end, _MOBILE))
         else:
-            out.append((_P_MOBILE, start, end, _MOBILE))
+            out.append((_P_MOBILE + shift, start, end, _MOBILE))
     if size >= 9:
         if size <= 18 and not _is_amount(norm, start, end):
-            out.append((_P_ACCOUNT, start, end, _ACCOUNT))
+            out.append((_P_ACCOUNT + shift, start, end, _ACCOUNT))
     elif not _is_amount(norm, start, end):  # 4-8 digits, expect_otp
-        out.append((_P_OTP_EXPECTED, start, end, _OTP))
-    return len(out) > before
+        out.append((_P_OTP_EXPECTED + shift, start, end, _OTP))
 
 
 def _candidates(norm: str, expect_otp: bool) -> list[tuple[int, int, int, PiiKind]]:

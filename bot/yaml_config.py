@@ -158,11 +158,14 @@ def _describe(node: Node) -> str:
 
 def _syntax_error(path: str, e: yaml.MarkedYAMLError) -> ConfigError:
     mark = e.problem_mark or e.context_mark
-    parts = [p for p in (e.context, e.problem) if p]
-    message = "; ".join(parts) or "invalid YAML"
+    context = e.context
+    if context and e.context_mark is not None and mark is not None and e.context_mark.line != mark.line:
+        context += f" started on line {e.context_mark.line + 1}"
+    message = "; ".join(p for p in (context, e.problem) if p) or "invalid YAML"
     if mark is not None:
         message += f" (column {mark.column + 1})"
-    return ConfigError(path, None if mark is None else mark.line + 1, "", f"YAML syntax error: {message}")
+    what = "YAML error" if isinstance(e, yaml.constructor.ConstructorError) else "YAML syntax error"
+    return ConfigError(path, None if mark is None else mark.line + 1, "", f"{what}: {message}")
 
 
 def _check_size(root: Node, path: str) -> None:

@@ -13,7 +13,7 @@ gate every account tool passes, computed server-side each turn from `verified_at
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import timedelta, timezone
 
 from babel.dates import format_date
 from langgraph.graph import END, START, StateGraph
@@ -33,6 +33,8 @@ from i18n.money import format_inr
 
 ACCOUNT_INTENTS = ("balance", "recent_transactions")
 _LOCALE = {"en": "en_IN", "hi": "hi_IN"}
+# Customers read dates in Indian time whatever the server runs in (IST has no daylight saving).
+IST = timezone(timedelta(hours=5, minutes=30), "IST")
 
 Ctx = Runtime[TurnContext]
 
@@ -276,7 +278,7 @@ async def recent(state: ConversationState, runtime: Ctx) -> Command:
         return Command(goto=END, update={})
     lines = [t("recent_header", lang, count=len(txns), last4=account.number_last4)]
     for txn in txns:
-        when = txn.posted_at.astimezone(timezone.utc) if txn.posted_at.tzinfo else txn.posted_at
+        when = txn.posted_at.astimezone(IST)
         lines.append(t(
             "recent_line", lang, date=format_date(when.date(), "d MMM", locale=_LOCALE.get(lang, "en_IN")),
             description=(txn.merchant or txn.channel)[:40], sign="-" if txn.direction == "debit" else "+",

@@ -591,3 +591,12 @@ def test_pathological_inputs_stay_roughly_linear(text):
     mask(text, expect_otp=True)
     mask(text)
     assert time.perf_counter() - t0 < 2.0
+
+
+def test_a_context_match_inside_a_run_does_not_hide_the_rest():
+    assert mask("cvv 123 9812345678") == "cvv [CVV] [MOBILE ••••5678]"
+    # An OTP glued to more digits ranks below the longer number: all of it is masked, the label
+    # is less precise, and nothing leaks.
+    assert mask("otp 482913 9812345678") == "otp [ACCOUNT ••••5678]"
+    assert mask("otp 4829 1345 6789") == "otp [ACCOUNT ••••6789]"
+    assert mask("aadhaar 2341 2341 2346 9812345678") == "aadhaar [AADHAAR ••••2346] [MOBILE ••••5678]"
