@@ -52,7 +52,7 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
         app[STORES] = stores
         app[AUDIT] = stores.audit
         app[BANK] = await stack.enter_async_context(_open_bank(settings, app[HTTP]))
-        web_channel = WebChannel(SessionSigner(settings.resolved_secret()), settings.web_max_text)
+        web_channel = WebChannel(SessionSigner(settings.resolved_secret(), settings.web_session_ttl_s), settings.web_max_text)
         app[WEB] = web_channel
         services = Services(bank=app[BANK], otp=stores.otp, notifier=stores.outbox or NoNotifier(),
                             cases=stores.cases, persona=app[PERSONA], auth_idle_s=settings.auth_idle_s)

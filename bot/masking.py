@@ -34,7 +34,13 @@ masked as ``[OTP]`` too, because it cannot be told from an OTP; amounts written 
 marker ("₹5000", "Rs 5000", "5000 rupees", "5000/-") are still left alone. Over-masking is the
 safe direction; the converse mistake leaks a secret.
 
-Masking is idempotent: masking masked text changes nothing.
+Overlaps are resolved by priority: email/UPI, then PAN/IFSC, CVV/PIN, card, +91 mobile, Aadhaar,
+mobile, account, OTP-after-a-context-word, OTP-because-expected; ties go to the longer span. A run of
+digit groups ("4111 1111 1111 1111") is judged as a whole first; its pieces rank below anything
+the whole can be, so a mistyped card never turns into "4298 [MOBILE ...]" with digits left over.
+
+Masking is idempotent: masking masked text changes nothing. Placeholders show ASCII digits even
+when the original used another script.
 """
 
 from __future__ import annotations

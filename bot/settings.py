@@ -47,6 +47,7 @@ class Settings(BaseModel):
     otp_max_sends: int = Field(3, ge=1, le=10)  # codes issued per 30 minutes per customer
     auth_idle_s: int = Field(900, ge=60, le=3600)
     web_max_text: int = Field(2000, ge=1, le=10000)
+    web_session_ttl_s: int = Field(12 * 3600, ge=300, le=30 * 24 * 3600)
     turn_timeout_s: float = Field(30.0, gt=0, le=300)
     log_level: str = "INFO"
 

@@ -18,6 +18,7 @@ import hmac
 import json
 import re
 import secrets
+import time
 import uuid
 from datetime import datetime, timezone
 from pathlib import Path
@@ -41,24 +42,30 @@ class BadRequest(Exception):
 
 
 class SessionSigner:
-    def __init__(self, secret: bytes):
-        self._key = hashlib.sha256(b"sahayak-web-session:" + secret).digest()
+    """Session ids are `<random>.<issued-at>.<HMAC>`: no session table, unforgeable, and they expire
+    (a shared computer's browser should not replay a verified conversation's history for ever)."""
 
-    def _mac(self, raw: str) -> str:
-        digest = hmac.new(self._key, raw.encode(), hashlib.sha256).digest()[:18]
+    def __init__(self, secret: bytes, ttl_s: int):
+        self._key = hashlib.sha256(b"sahayak-web-session:" + secret).digest()
+        self.ttl_s = ttl_s
+
+    def _mac(self, body: str) -> str:
+        digest = hmac.new(self._key, body.encode(), hashlib.sha256).digest()[:18]
         return base64.urlsafe_b64encode(digest).decode().rstrip("=")
 
-    def new(self) -> str:
-        raw = secrets.token_urlsafe(18)
-        return f"{raw}.{self._mac(raw)}"
+    def new(self, now: float | None = None) -> str:
+        body = f"{secrets.token_urlsafe(18)}.{int(now if now is not None else time.time()):x}"
+        return f"{body}.{self._mac(body)}"
 
-    def verify(self, session: object) -> str:
-        """The conversation id inside a valid session; raises BadRequest(403) otherwise."""
-        if not isinstance(session, str) or session.count(".") != 1 or len(session) > 100:
+    def verify(self, session: object, now: float | None = None) -> str:
+        """The conversation id inside a valid, unexpired session; raises BadRequest(403) otherwise."""
+        if not isinstance(session, str) or session.count(".") != 2 or len(session) > 120:
             raise BadRequest(403, "forged_session", "This chat session is not valid. Start a new one.")
-        raw, mac = session.split(".")
-        if not raw or not hmac.compare_digest(mac, self._mac(raw)):
+        raw, issued, mac = session.split(".")
+        if not raw or not hmac.compare_digest(mac, self._mac(f"{raw}.{issued}")):
             raise BadRequest(403, "forged_session", "This chat session is not valid. Start a new one.")
+        if (now if now is not None else time.time()) - int(issued, 16) > self.ttl_s:
+            raise BadRequest(403, "expired_session", "This chat session has expired. Start a new one.")
         return raw
 
 
@@ -173,7 +180,7 @@ def setup_web_routes(app: web.Application, channel_key: web.AppKey, loop_key: we
                         await ws.send_json({"type": "error", "error": e.error, "message": e.message,
                                             "in_reply_to": data.get("id")})
                         continue
-                    await ws.send_json({"type": "typing"})
+                    await ws.send_json({"type": "typing", "in_reply_to": msg.message_id})
                     # A task per message so the socket keeps reading; the loop keeps them in order.
                     task = asyncio.create_task(_answer(request.app[loop_key], ws, msg))
                     tasks.add(task)
@@ -189,7 +196,8 @@ def setup_web_routes(app: web.Application, channel_key: web.AppKey, loop_key: we
         return ws
 
     async def widget(request: web.Request) -> web.FileResponse:
-        return web.FileResponse(STATIC / "widget.js", headers={"Cache-Control": "no-cache"})
+        return web.FileResponse(STATIC / "widget.js", headers={
+            "Cache-Control": "no-cache", "Content-Type": "application/javascript; charset=utf-8"})
 
     app.router.add_post("/web/session", new_session)
     app.router.add_post("/web/messages", post_message)
@@ -210,9 +218,10 @@ async def _answer(loop, ws: web.WebSocketResponse, msg: InboundMessage) -> None:
 def history_messages(records) -> list[dict]:
     messages: list[dict] = []
     for record in records:
-        messages.append({"from": "customer", "text": record.text, "buttons": []})
+        messages.append({"from": "customer", "id": record.message_id, "text": record.text, "buttons": [],
+                         "at": record.at})
         for reply in record.replies:
-            messages.append({"from": "bot", "text": reply["text"], "buttons": []})
+            messages.append({"from": "bot", "text": reply["text"], "buttons": [], "at": record.at})
     if messages and messages[-1]["from"] == "bot" and records:
         messages[-1]["buttons"] = records[-1].replies[-1].get("buttons", []) if records[-1].replies else []
     return messages

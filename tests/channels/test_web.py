@@ -6,11 +6,12 @@ from __future__ import annotations
 import asyncio
 import json
 import sqlite3
+import time
 
 import pytest
 from web_chat import RAJESH_MOBILE, latest_otp, new_session, say, table_counts, texts
 
-from gateway import LOOP, STORES
+from gateway import LOOP, STORES, WEB
 
 
 async def test_balance_conversation_over_http(gateway):
@@ -105,6 +106,8 @@ async def test_balance_conversation_over_websocket(gateway):
     history = (await ws.receive_json())["messages"]
     customer_lines = [m["text"] for m in history if m["from"] == "customer"]
     assert customer_lines[0] == "what is my balance"
+    assert [m["id"] for m in history if m["from"] == "customer"] == ["m1", "m2", "m3"]
+    assert "[OTP]" in customer_lines[2]
     assert otp not in json.dumps(history)
     assert any("Available balance" in m["text"] for m in history if m["from"] == "bot")
     await ws.close()
@@ -243,18 +246,24 @@ async def test_restarted_gateway_continues_the_conversation(aiohttp_client, make
     assert "Available balance" in body
 
 
-async def test_forged_session_is_refused_and_nothing_is_stored(gateway):
+async def test_forged_or_expired_session_is_refused_and_nothing_is_stored(gateway):
     client = await gateway()
+    app = client.server.app
     data_dir = _data_dir(client)
     real = await new_session(client)
-    raw, mac = real.split(".")
+    raw, issued, mac = real.split(".")
+    expired = app[WEB].signer.new(now=time.time() - app[WEB].signer.ttl_s - 10)
     before = table_counts(data_dir)
-    for forged in (f"{raw}.{mac[:-1]}{'A' if mac[-1] != 'A' else 'B'}", f"someoneelse.{mac}", "nodot", ""):
+    flipped = mac[:-1] + ("A" if mac[-1] != "A" else "B")
+    for forged, error in ((f"{raw}.{issued}.{flipped}", "forged_session"),
+                          (f"someoneelse.{issued}.{mac}", "forged_session"),
+                          (f"{raw}.{int(issued, 16) + 99999:x}.{mac}", "forged_session"),  # pushed-out expiry
+                          ("nodot", "forged_session"), ("", "forged_session"), (expired, "expired_session")):
         resp = await client.post("/web/messages", json={"session": forged, "text": "balance", "id": "x1"})
         assert resp.status == 403
-        assert (await resp.json())["error"] == "forged_session"
+        assert (await resp.json())["error"] == error
     ws = await client.ws_connect("/web/ws")
-    await ws.send_json({"type": "hello", "session": f"{raw}.{mac[::-1]}"})
+    await ws.send_json({"type": "hello", "session": f"{raw}.{issued}.{mac[::-1]}"})
     assert (await ws.receive_json())["error"] == "forged_session"
     await ws.close()
     assert table_counts(data_dir) == before
