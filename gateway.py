@@ -59,7 +59,6 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
         loop = ConversationLoop(stores, build_general_graph(stores.checkpointer), services,
                                 {web_channel.name: web_channel}, turn_timeout_s=settings.turn_timeout_s)
         app[LOOP] = loop
-        await stores.claims.prune()
         await stores.inbox.prune()
         replayed = await loop.replay_pending(older_than_s=2 * settings.turn_timeout_s if settings.scale_out else 0)
         if replayed:

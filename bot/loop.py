@@ -1,6 +1,6 @@
 """The one conversation loop every channel feeds (DESIGN.md, "The path of one message").
 
-    arrival ─> ticket (arrival order) ─> claim (channel, message id) ─> inbox ─> turn (graph + checkpoint)
+    arrival ─> ticket (arrival order) ─> claim (channel, message id) + inbox ─> turn (graph + checkpoint)
             ─> audit (masked) ─> inbox result ─> channel.send
 
 A duplicate (same channel and message id) never runs a turn: it waits for the original's result
@@ -63,7 +63,7 @@ class ConversationLoop:
         # Taken before any await: this is what keeps two messages sent together in arrival order.
         ticket = self.stores.locks.ticket(key)
         try:
-            first = await self.stores.claims.claim(msg.channel, msg.message_id)
+            first = await self.stores.claims.claim(msg.channel, msg.message_id, key, inbound_to_json(msg))
         except BaseException:
             self.stores.locks.cancel(key, ticket)
             raise
@@ -71,7 +71,6 @@ class ConversationLoop:
             self.stores.locks.cancel(key, ticket)
             return TurnResult(await self._wait_for_result(msg), duplicate=True)
         try:
-            await self.stores.inbox.record(msg.channel, msg.message_id, key, inbound_to_json(msg))
             async with self.stores.locks.hold(key, ticket):
                 replies = await self._turn(msg)
         except BaseException:

@@ -45,13 +45,11 @@ async def open_stores(settings: Settings) -> AsyncIterator[Stores]:
             stack.push_async_callback(db.close)
             redis = aioredis.from_url(settings.redis_url.get_secret_value())
             stack.push_async_callback(redis.aclose)
-            claims: Claims = RedisClaims(redis, settings.redis_prefix)
             checkpointer = await stack.enter_async_context(
                 postgres_checkpointer(settings.postgres_url.get_secret_value()))
         else:
             db = await SqliteDb.open(settings.data_dir / "sahayak.sqlite")
             stack.push_async_callback(db.close)
-            claims = SqlClaims(db)
             checkpointer = await stack.enter_async_context(
                 sqlite_checkpointer(settings.data_dir / "checkpoints.sqlite"))
         outbox = None
@@ -63,9 +61,11 @@ async def open_stores(settings: Settings) -> AsyncIterator[Stores]:
             await outbox.setup()
         otp = OtpService(db, settings.resolved_secret(), ttl_s=settings.otp_ttl_s,
                          max_checks=settings.otp_max_checks, max_sends=settings.otp_max_sends)
-        stores = Stores(db=db, claims=claims, inbox=Inbox(db), audit=AuditLog(db), cases=Cases(db), otp=otp,
+        inbox = Inbox(db)
+        claims: Claims = RedisClaims(redis, settings.redis_prefix, inbox) if redis is not None else SqlClaims(inbox)
+        stores = Stores(db=db, claims=claims, inbox=inbox, audit=AuditLog(db), cases=Cases(db), otp=otp,
                         locks=ConversationLocks(redis, settings.redis_prefix), checkpointer=checkpointer,
                         outbox=outbox, redis=redis)
-        for store in (stores.claims, stores.inbox, stores.audit, stores.cases, stores.otp):
+        for store in (stores.inbox, stores.claims, stores.audit, stores.cases, stores.otp):
             await store.setup()
         yield stores

@@ -9,8 +9,10 @@ import json
 import time
 from dataclasses import dataclass
 
-from bot.stores.claims import CLAIM_TTL_S
 from bot.stores.sql import Sql
+
+# Kept past WhatsApp's 7-day webhook retry window, so a late retry is still recognised.
+RETENTION_S = 8 * 24 * 3600
 
 
 @dataclass(frozen=True)
@@ -39,8 +41,9 @@ class Inbox:
     async def setup(self) -> None:
         await self._db.script(self.DDL[self._db.dialect])
 
-    async def record(self, channel: str, message_id: str, conversation: str, payload: dict) -> None:
-        await self._db.execute(
+    async def record(self, channel: str, message_id: str, conversation: str, payload: dict) -> bool:
+        """Store a new message; False if (channel, message id) is already here."""
+        return 1 == await self._db.execute(
             "INSERT INTO inbox (channel, message_id, conversation, received_at, payload, status)"
             " VALUES (?, ?, ?, ?, ?, 'pending') ON CONFLICT DO NOTHING",
             (channel, message_id, conversation, time.time(), json.dumps(payload)),
@@ -70,5 +73,5 @@ class Inbox:
 
     async def prune(self) -> int:
         return await self._db.execute(
-            "DELETE FROM inbox WHERE status <> 'pending' AND received_at < ?", (time.time() - CLAIM_TTL_S,)
+            "DELETE FROM inbox WHERE status <> 'pending' AND received_at < ?", (time.time() - RETENTION_S,)
         )

@@ -44,7 +44,7 @@ def table_counts(data_dir: Path) -> dict[str, int]:
     db = data_dir / "sahayak.sqlite"
     if db.exists():
         with sqlite3.connect(db) as conn:
-            for table in ("claims", "inbox", "audit", "cases", "otp"):
+            for table in ("inbox", "audit", "cases", "otp"):
                 counts[table] = conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
     cp = data_dir / "checkpoints.sqlite"
     if cp.exists():

@@ -14,6 +14,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "channels"))
 from web_chat import RAJESH_MOBILE, latest_otp, new_session, say, texts  # noqa: E402
 
 from bot.stores.claims import RedisClaims  # noqa: E402
+from bot.stores.inbox import Inbox  # noqa: E402
+from bot.stores.sql import PostgresDb  # noqa: E402
 from bot.stores.locks import ConversationLocks  # noqa: E402
 from conftest import REDIS_URL  # noqa: E402
 from gateway import STORES, create_app  # noqa: E402
@@ -55,15 +57,20 @@ async def test_two_gateways_share_claims_locks_and_conversations(aiohttp_client,
     assert [r.message_id for r in records].count("lb-dup") == 1
 
 
-async def test_redis_claim_is_atomic(redis_prefix):
+async def test_redis_claim_is_atomic(redis_prefix, postgres_url):
     import redis.asyncio as aioredis
 
     client = aioredis.from_url(REDIS_URL)
-    claims = RedisClaims(client, redis_prefix)
-    wins = await asyncio.gather(*(claims.claim("whatsapp", "wamid.X") for _ in range(50)))
+    inbox = Inbox(await PostgresDb.open(postgres_url))
+    await inbox.setup()
+    claims = RedisClaims(client, redis_prefix, inbox)
+    wins = await asyncio.gather(*(claims.claim("whatsapp", "wamid.X", "whatsapp:919812345678", {"text": "hi"})
+                                  for _ in range(50)))
     assert wins.count(True) == 1
     ttl = await client.ttl(f"{redis_prefix}claim:whatsapp:wamid.X")
     assert ttl > 7 * 24 * 3600  # outlives WhatsApp's 7-day retry window
+    assert len(await inbox.pending(older_than_s=-1)) == 1  # the winner, and only it, is in the inbox
+    await inbox._db.close()
     await client.aclose()
 
 
