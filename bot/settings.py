@@ -11,7 +11,7 @@ import os
 import secrets
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
 
@@ -49,7 +49,7 @@ class Settings(BaseModel):
     web_max_text: int = Field(2000, ge=1, le=10000)
     web_session_ttl_s: int = Field(12 * 3600, ge=300, le=30 * 24 * 3600)
     turn_timeout_s: float = Field(30.0, gt=0, le=300)
-    log_level: str = "INFO"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
     @model_validator(mode="after")
     def _coherent(self) -> Settings:

@@ -1,0 +1,60 @@
+"""Nothing a customer said is lost: a message claimed before a crash is answered after restart.
+And outside demo mode, against a real core-banking API, OTP fails closed while no SMS channel exists."""
+
+from __future__ import annotations
+
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "channels"))
+sys.path.insert(0, str(Path(__file__).resolve().parent / "banking"))
+from bank_api_server import AUTH, PREFIX, Faults, make_app  # noqa: E402
+from web_chat import new_session, say, texts  # noqa: E402
+
+from bot.banking.demo import DemoBank  # noqa: E402
+from bot.loop import inbound_to_json  # noqa: E402
+from channels.base import InboundMessage  # noqa: E402
+from gateway import STORES, WEB, create_app  # noqa: E402
+
+
+async def test_message_claimed_before_a_crash_is_answered_after_restart(aiohttp_client, make_settings):
+    settings = make_settings()
+    client = await aiohttp_client(create_app(settings))
+    app = client.server.app
+    session = await new_session(client)
+    conversation = app[WEB].signer.verify(session)
+    # The crash: the message was claimed and written to the inbox, then the process died mid-turn.
+    msg = InboundMessage("web", conversation, conversation, "hello", "lost-1", datetime.now(timezone.utc))
+    assert await app[STORES].claims.claim("web", "lost-1", msg.conversation_key, inbound_to_json(msg))
+    assert await app[STORES].audit.count() == 0
+    await client.close()
+
+    client = await aiohttp_client(create_app(settings))  # restart on the same data directory
+    app = client.server.app
+    records = await app[STORES].audit.for_conversation(msg.conversation_key)
+    assert [(r.message_id, r.intent) for r in records] == [("lost-1", "greeting")]
+    result = await app[STORES].inbox.result("web", "lost-1")
+    assert result.status == "done" and "Sahayak" in result.replies[0]["text"]
+    # A retry of the same message now gets that answer instead of a second turn.
+    assert "Sahayak" in texts(await say(client, session, "hello", msg_id="lost-1"))
+    assert await app[STORES].audit.count() == 1
+
+
+async def test_real_core_banking_api_and_otp_failing_closed_without_sms(aiohttp_client, aiohttp_server,
+                                                                        make_settings, tmp_path):
+    bank = await DemoBank.open(tmp_path / "cbs.sqlite")
+    faults = Faults()
+    server = await aiohttp_server(make_app(bank, faults=faults))
+    settings = make_settings(demo=False, secret_key="s" * 40,
+                             core_banking_url=str(server.make_url(PREFIX)),
+                             core_banking_auth_header=f"{AUTH[0]}: {AUTH[1]}")
+    client = await aiohttp_client(create_app(settings))
+    session = await new_session(client)
+    await say(client, session, "balance")
+    reply = texts(await say(client, session, "+91 98123 45678"))
+    # The customer exists in the bank's API, but no SMS channel is configured: refuse, don't skip OTP.
+    assert "can't verify you right now" in reply
+    assert "Available balance" not in reply
+    assert any(seen.path.endswith("/customers/lookup") and seen.auth == AUTH[1] for seen in faults.seen)
+    await bank.close()
