@@ -31,7 +31,7 @@ from bot.persona import Persona, load_persona
 from bot.settings import Settings, SettingsError, load_settings
 from bot.stores.factory import Stores, open_stores
 from bot.yaml_config import ConfigError
-from channels.web import STATIC, SessionSigner, WebChannel, setup_web_routes
+from channels.web import STATIC, SessionSigner, WebChannel, origin_guard, setup_web_routes
 
 log = logging.getLogger("sahayak")
 
@@ -124,7 +124,8 @@ async def errors_as_json(request: web.Request, handler):
 
 def create_app(settings: Settings) -> web.Application:
     persona = load_persona(settings.personalities_dir, settings.persona)
-    app = web.Application(middlewares=[errors_as_json], client_max_size=64 * 1024)
+    app = web.Application(middlewares=[errors_as_json, origin_guard(settings.web_allowed_origins)],
+                          client_max_size=64 * 1024)
     app[SETTINGS] = settings
     app[PERSONA] = persona
     app.cleanup_ctx.append(_resources)

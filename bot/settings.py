@@ -8,12 +8,13 @@ names the variable (or the YAML file and line), so a typo like `SAHAYAK_PROT=808
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
 
 ENV_PREFIX = "SAHAYAK_"
 PACKAGE_PERSONALITIES = Path(__file__).resolve().parent.parent / "personalities"
@@ -47,9 +48,22 @@ class Settings(BaseModel):
     otp_max_sends: int = Field(3, ge=1, le=10)  # codes issued per 30 minutes per customer
     auth_idle_s: int = Field(900, ge=60, le=3600)
     web_max_text: int = Field(2000, ge=1, le=10000)
+    # Sites allowed to embed the widget from another origin (CORS and WebSocket Origin check),
+    # e.g. "https://www.bank.example,https://netbanking.bank.example". Same-origin always works.
+    web_allowed_origins: tuple[str, ...] = ()
     web_session_ttl_s: int = Field(12 * 3600, ge=300, le=30 * 24 * 3600)
     turn_timeout_s: float = Field(30.0, gt=0, le=300)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    @field_validator("web_allowed_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = [part.strip() for part in value.split(",") if part.strip()]
+        for origin in value or ():
+            if not re.fullmatch(r"https?://[A-Za-z0-9.\-]+(:\d{1,5})?", str(origin)):
+                raise ValueError(f"{origin!r} is not an origin like https://www.bank.example")
+        return value
 
     @model_validator(mode="after")
     def _coherent(self) -> Settings:

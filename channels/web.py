@@ -129,6 +129,35 @@ async def read_json(request: web.Request) -> object:
         raise BadRequest(400, "invalid_json", "The body must be valid JSON.") from None
 
 
+def origin_guard(allowed: tuple[str, ...]):
+    """Only the bank's own pages may use the chat from a browser: requests under /web/ with an Origin
+    header must be same-origin or on the allowlist (WebSockets have no CORS, so this is their only
+    check). Allowed cross-origin requests get CORS headers, and preflights are answered here."""
+    allowed_set = frozenset(allowed)
+
+    @web.middleware
+    async def guard(request: web.Request, handler):
+        if not request.path.startswith("/web/"):
+            return await handler(request)
+        origin = request.headers.get("Origin")
+        # Host, not scheme: behind a TLS-terminating proxy the gateway itself sees plain http.
+        same = origin is not None and origin.split("://", 1)[-1] == request.host
+        if origin is not None and not same and origin not in allowed_set:
+            return BadRequest(403, "origin_not_allowed", "This site is not allowed to use the chat.").response()
+        if request.method == "OPTIONS" and origin is not None:
+            response: web.StreamResponse = web.Response(status=204, headers={
+                "Access-Control-Allow-Methods": "POST", "Access-Control-Allow-Headers": "Content-Type",
+                "Access-Control-Max-Age": "600"})
+        else:
+            response = await handler(request)
+        if origin in allowed_set and not response.prepared:
+            response.headers["Access-Control-Allow-Origin"] = origin
+            response.headers["Vary"] = "Origin"
+        return response
+
+    return guard
+
+
 def setup_web_routes(app: web.Application, channel_key: web.AppKey, loop_key: web.AppKey,
                      audit_key: web.AppKey) -> None:
     async def new_session(request: web.Request) -> web.Response:

@@ -8,6 +8,7 @@ import json
 import sqlite3
 import time
 
+import aiohttp
 import pytest
 from web_chat import RAJESH_MOBILE, latest_otp, new_session, say, table_counts, texts
 
@@ -329,3 +330,38 @@ async def test_demo_routes_are_not_mounted_outside_demo_mode(aiohttp_client, mak
     client = await aiohttp_client(create_app(settings))
     assert (await client.get("/demo/outbox", params={"to": RAJESH_MOBILE})).status == 404
     assert (await client.get("/")).status == 404
+
+
+async def test_embedding_is_limited_to_allowed_origins(gateway):
+    client = await gateway(web_allowed_origins=("https://www.bank.example",))
+    bank, evil = {"Origin": "https://www.bank.example"}, {"Origin": "https://evil.example"}
+
+    preflight = await client.options("/web/messages", headers={**bank, "Access-Control-Request-Method": "POST"})
+    assert preflight.status == 204
+    assert preflight.headers["Access-Control-Allow-Origin"] == "https://www.bank.example"
+    resp = await client.post("/web/session", json={}, headers=bank)
+    assert resp.status == 200 and resp.headers["Access-Control-Allow-Origin"] == "https://www.bank.example"
+    session = (await resp.json())["session"]
+    resp = await client.post("/web/messages", json={"session": session, "text": "hi"}, headers=bank)
+    assert resp.status == 200
+
+    before = table_counts(_data_dir(client))
+    resp = await client.post("/web/messages", json={"session": session, "text": "hi"}, headers=evil)
+    assert resp.status == 403 and (await resp.json())["error"] == "origin_not_allowed"
+    with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
+        await client.ws_connect("/web/ws", headers=evil)
+    assert refused.value.status == 403
+    assert table_counts(_data_dir(client)) == before
+    # Same origin (the demo page) and non-browser clients (no Origin) are unaffected.
+    host = f"http://{client.host}:{client.port}"
+    assert (await client.post("/web/session", json={}, headers={"Origin": host})).status == 200
+    assert (await client.post("/web/session", json={})).status == 200
+
+
+def test_allowed_origins_setting_is_validated():
+    from bot.settings import SettingsError, load_settings
+
+    s = load_settings({"SAHAYAK_DEMO": "1", "SAHAYAK_WEB_ALLOWED_ORIGINS": "https://a.bank.in, https://b.bank.in:8443"})
+    assert s.web_allowed_origins == ("https://a.bank.in", "https://b.bank.in:8443")
+    with pytest.raises(SettingsError, match="SAHAYAK_WEB_ALLOWED_ORIGINS"):
+        load_settings({"SAHAYAK_DEMO": "1", "SAHAYAK_WEB_ALLOWED_ORIGINS": "https://a.bank.in/path"})
