@@ -7,11 +7,13 @@ each state change is one atomic statement, which is what makes claims and OTP ch
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import asyncio
+import sqlite3
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
-import aiosqlite
 
 Dialect = Literal["sqlite", "postgres"]
 
@@ -33,42 +35,61 @@ class Sql(Protocol):
 
 
 class SqliteDb:
+    """SQLite on one dedicated thread: each call is one hop there and back, with the statement, its
+    fetch and its row count done in that single hop (aiosqlite takes two or three hops for the same,
+    and under load every hop waits for the GIL)."""
+
     dialect: Dialect = "sqlite"
 
-    def __init__(self, conn: aiosqlite.Connection):
+    def __init__(self, conn: sqlite3.Connection, executor: ThreadPoolExecutor):
         self._conn = conn
+        self._executor = executor
+        self._closed = False
 
     @classmethod
     async def open(cls, path: Path) -> SqliteDb:
         path.parent.mkdir(parents=True, exist_ok=True)
-        conn = await aiosqlite.connect(path, isolation_level=None)
-        await conn.execute("PRAGMA journal_mode=WAL")
-        await conn.execute("PRAGMA synchronous=NORMAL")
-        await conn.execute("PRAGMA busy_timeout=5000")
-        # Erased values (an inbox row's raw text once its turn is done) are zeroed, not left in free pages.
-        await conn.execute("PRAGMA secure_delete=ON")
-        return cls(conn)
+        executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"sqlite-{path.stem}")
+
+        def connect() -> sqlite3.Connection:
+            conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute("PRAGMA busy_timeout=5000")
+            # Erased values (an inbox row's raw text once its turn is done) are zeroed, not left in free pages.
+            conn.execute("PRAGMA secure_delete=ON")
+            return conn
+
+        conn = await asyncio.get_running_loop().run_in_executor(executor, connect)
+        return cls(conn, executor)
+
+    async def _run(self, fn: Callable[[], Any]) -> Any:
+        return await asyncio.get_running_loop().run_in_executor(self._executor, fn)
 
     async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
-        cur = await self._conn.execute(sql, tuple(params))
-        count = cur.rowcount
-        await cur.close()
-        return count
+        return await self._run(lambda: self._conn.execute(sql, tuple(params)).rowcount)
 
     async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
-        async with self._conn.execute(sql, tuple(params)) as cur:
-            return [tuple(r) for r in await cur.fetchall()]
+        return await self._run(lambda: [tuple(r) for r in self._conn.execute(sql, tuple(params)).fetchall()])
 
     async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> tuple | None:
-        async with self._conn.execute(sql, tuple(params)) as cur:
-            row = await cur.fetchone()
+        def one() -> tuple | None:
+            cur = self._conn.execute(sql, tuple(params))
+            row = cur.fetchone()
+            cur.close()  # finishes a RETURNING statement that produced no further rows
             return tuple(row) if row is not None else None
 
+        return await self._run(one)
+
     async def script(self, ddl: str) -> None:
-        await self._conn.executescript(ddl)
+        await self._run(lambda: self._conn.executescript(ddl))
 
     async def close(self) -> None:
-        await self._conn.close()
+        if self._closed:
+            return
+        self._closed = True
+        await self._run(self._conn.close)
+        self._executor.shutdown(wait=True)
 
 
 class PostgresDb:
