@@ -65,6 +65,7 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
         if replayed:
             log.info("replayed %d unfinished turns", replayed)
         yield
+        await loop.drain()
 
 
 @contextlib.asynccontextmanager

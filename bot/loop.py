@@ -56,12 +56,23 @@ class ConversationLoop:
         self.services = services
         self.channels = channels
         self.turn_timeout_s = turn_timeout_s
+        self._running: set[asyncio.Task] = set()
 
     async def handle(self, msg: InboundMessage) -> TurnResult:
-        """Run one inbound message to completion and return its replies (the web channel's path)."""
+        """Run one inbound message to completion and return its replies (the web channel's path).
+
+        The work runs in its own task, shielded: if the request that brought the message goes away
+        (a closed tab, a proxy timeout), the turn still finishes, is audited and its replies stored."""
         key = msg.conversation_key
         # Taken before any await: this is what keeps two messages sent together in arrival order.
         ticket = self.stores.locks.ticket(key)
+        task = asyncio.ensure_future(self._claim_and_run(msg, ticket))
+        self._running.add(task)
+        task.add_done_callback(self._running.discard)
+        return await asyncio.shield(task)
+
+    async def _claim_and_run(self, msg: InboundMessage, ticket: asyncio.Future) -> TurnResult:
+        key = msg.conversation_key
         try:
             first = await self.stores.claims.claim(msg.channel, msg.message_id, key, inbound_to_json(msg))
         except BaseException:
@@ -70,13 +81,14 @@ class ConversationLoop:
         if not first:
             self.stores.locks.cancel(key, ticket)
             return TurnResult(await self._wait_for_result(msg), duplicate=True)
-        try:
-            async with self.stores.locks.hold(key, ticket):
-                replies = await self._turn(msg)
-        except BaseException:
-            self.stores.locks.cancel(key, ticket)
-            raise
+        async with self.stores.locks.hold(key, ticket):
+            replies = await self._turn(msg)
         return TurnResult(replies, duplicate=False)
+
+    async def drain(self) -> None:
+        """Let turns in flight finish (at shutdown, before the stores close)."""
+        if self._running:
+            await asyncio.gather(*self._running, return_exceptions=True)
 
     async def _wait_for_result(self, msg: InboundMessage) -> list[OutboundMessage]:
         deadline = time.monotonic() + self.turn_timeout_s + 5

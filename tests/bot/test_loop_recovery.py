@@ -58,3 +58,25 @@ async def test_real_core_banking_api_and_otp_failing_closed_without_sms(aiohttp_
     assert "Available balance" not in reply
     assert any(seen.path.endswith("/customers/lookup") and seen.auth == AUTH[1] for seen in faults.seen)
     await bank.close()
+
+
+async def test_turn_finishes_when_the_request_that_brought_it_is_cancelled(gateway):
+    import asyncio
+
+    from gateway import LOOP
+
+    client = await gateway()
+    app = client.server.app
+    session = await new_session(client)
+    conversation = app[WEB].signer.verify(session)
+    msg = InboundMessage("web", conversation, conversation, "hello", "gone-1", datetime.now(timezone.utc))
+    request = asyncio.ensure_future(app[LOOP].handle(msg))
+    await asyncio.sleep(0.001)  # the turn has started
+    request.cancel()             # the visitor closed the tab
+    await app[LOOP].drain()
+    assert request.cancelled()
+    result = await app[STORES].inbox.result("web", "gone-1")
+    assert result.status == "done" and result.replies
+    assert await app[STORES].audit.count(msg.conversation_key) == 1
+    # The conversation is not stuck: the next message runs normally.
+    assert "Sahayak" in texts(await say(client, session, "hi"))
