@@ -61,7 +61,8 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
                                 {web_channel.name: web_channel}, turn_timeout_s=settings.turn_timeout_s)
         app[LOOP] = loop
         await stores.inbox.prune()
-        replayed = await loop.replay_pending(older_than_s=2 * settings.turn_timeout_s if settings.scale_out else 0)
+        replayed = await loop.replay_unfinished(
+            older_than_s=2 * settings.turn_timeout_s + 10 if settings.scale_out else 0)
         if replayed:
             log.info("replayed %d unfinished turns", replayed)
         yield

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import time
 from dataclasses import dataclass
 from datetime import datetime
@@ -74,16 +75,29 @@ class ConversationLoop:
     async def _claim_and_run(self, msg: InboundMessage, ticket: asyncio.Future) -> TurnResult:
         key = msg.conversation_key
         try:
-            first = await self.stores.claims.claim(msg.channel, msg.message_id, key, inbound_to_json(msg))
+            first = await self.stores.claims.claim(msg.channel, key, msg.message_id, inbound_to_json(msg))
         except BaseException:
             self.stores.locks.cancel(key, ticket)
             raise
         if not first:
             self.stores.locks.cancel(key, ticket)
             return TurnResult(await self._wait_for_result(msg), duplicate=True)
-        async with self.stores.locks.hold(key, ticket):
-            replies = await self._turn(msg)
-        return TurnResult(replies, duplicate=False)
+        try:
+            async with self.stores.locks.hold(key, ticket):
+                if not await self._start(msg):  # a replay on another gateway got there first
+                    return TurnResult(await self._wait_for_result(msg), duplicate=True)
+                return TurnResult(await self._turn(msg), duplicate=False)
+        except TimeoutError:
+            # The conversation stayed busy past the wait limit: answer, and close the row so a retry
+            # gets this answer rather than waiting for a turn that will never come.
+            sorry = [OutboundMessage(SORRY["en"])]
+            await self.stores.inbox.finish(msg.channel, key, msg.message_id, [r.as_json() for r in sorry],
+                                           failed=True)
+            return TurnResult(sorry, duplicate=False)
+
+    async def _start(self, msg: InboundMessage) -> bool:
+        return await self.stores.inbox.start(msg.channel, msg.conversation_key, msg.message_id,
+                                             stale_after_s=2 * self.turn_timeout_s + 10)
 
     async def drain(self) -> None:
         """Let turns in flight finish (at shutdown, before the stores close)."""
@@ -94,8 +108,8 @@ class ConversationLoop:
         deadline = time.monotonic() + self.turn_timeout_s + 5
         delay = 0.005
         while time.monotonic() < deadline:
-            result = await self.stores.inbox.result(msg.channel, msg.message_id)
-            if result is not None and result.status != "pending":
+            result = await self.stores.inbox.result(msg.channel, msg.conversation_key, msg.message_id)
+            if result is not None and result.status in ("done", "failed"):
                 return [OutboundMessage(r["text"], tuple(r.get("buttons", ()))) for r in result.replies or []]
             await asyncio.sleep(delay)
             delay = min(delay * 2, 0.2)
@@ -119,15 +133,19 @@ class ConversationLoop:
             ctx.outcome = "error"
             ctx.replies = [OutboundMessage(SORRY.get(ctx_language(ctx, state), SORRY["en"]))]
         replies = list(ctx.replies)
-        latency_ms = (time.perf_counter() - started) * 1000
-        expect_otp = state.get("step") == "await_otp" or "otp.verify" in ctx.tools
-        await self.stores.audit.append(AuditRecord(
-            channel=msg.channel, conversation=key, message_id=msg.message_id,
-            persona=self.services.persona.id, language=state.get("language", "en"), intent=ctx.intent,
-            step=state.get("step", "unknown"), tools=ctx.tools, outcome=ctx.outcome,
-            latency_ms=round(latency_ms, 2), text=mask(msg.text, expect_otp=expect_otp),
-            replies=[{"text": mask(r.text), "buttons": list(r.buttons)} for r in replies]))
-        await self.stores.inbox.finish(msg.channel, msg.message_id, [r.as_json() for r in replies], failed=failed)
+        try:
+            await self.stores.audit.append(AuditRecord(
+                channel=msg.channel, conversation=key, message_id=msg.message_id,
+                persona=self.services.persona.id, language=state.get("language", "en"), intent=ctx.intent,
+                step=state.get("step", "unknown"), tools=ctx.tools, outcome=ctx.outcome,
+                latency_ms=round((time.perf_counter() - started) * 1000, 2),
+                text=mask(msg.text, expect_otp=failed or ctx.expect_otp or looks_like_a_code(msg.text)),
+                replies=[{"text": mask(r.text), "buttons": list(r.buttons)} for r in replies]))
+        finally:
+            # Even if the audit write failed, the row is closed: a retry must not wait for ever, and
+            # a replay must not run the turn again. (The failure itself propagates.)
+            await self.stores.inbox.finish(msg.channel, key, msg.message_id, [r.as_json() for r in replies],
+                                           failed=failed)
         await self._deliver(msg, replies)
         return replies
 
@@ -141,16 +159,32 @@ class ConversationLoop:
         except Exception as e:
             log.error("delivery failed on %s: %s", msg.channel, type(e).__name__)
 
-    async def replay_pending(self, older_than_s: float = 0.0) -> int:
-        """Run turns for messages that were claimed but never finished (a crash mid-turn)."""
+    async def replay_unfinished(self, older_than_s: float = 0.0) -> int:
+        """Run turns for messages that were claimed but never finished (a crash mid-turn). Each row is
+        taken with `start` first, so gateways starting together replay a message once between them;
+        a row that fails again is closed as failed rather than stopping start-up."""
         count = 0
-        for payload in await self.stores.inbox.pending(older_than_s):
+        for payload in await self.stores.inbox.unfinished(older_than_s):
             msg = inbound_from_json(payload)
             ticket = self.stores.locks.ticket(msg.conversation_key)
-            async with self.stores.locks.hold(msg.conversation_key, ticket):
-                await self._turn(msg)
-            count += 1
+            try:
+                async with self.stores.locks.hold(msg.conversation_key, ticket):
+                    if await self.stores.inbox.start(msg.channel, msg.conversation_key, msg.message_id,
+                                                     stale_after_s=older_than_s):
+                        await self._turn(msg)
+                        count += 1
+            except Exception as e:
+                log.error("replay of a message in %s failed: %s", msg.conversation_key, type(e).__name__)
         return count
+
+
+def looks_like_a_code(text: str) -> bool:
+    """A message that is only a 4-8 digit number is treated as a code in the audit, whatever the step:
+    customers resend OTPs, or send them a turn late."""
+    return bool(_CODE.fullmatch(text))
+
+
+_CODE = re.compile(r"\s*[0-9\u0966-\u096F]{4,8}\s*")
 
 
 def ctx_language(ctx: TurnContext, state: dict) -> str:

@@ -30,6 +30,9 @@ from channels.base import Capabilities, InboundMessage, Rendered
 STATIC = Path(__file__).resolve().parent / "web_static"
 MAX_BODY = 16 * 1024
 _ID = re.compile(r"^[A-Za-z0-9_.:\-]{1,128}$")
+# Control characters and lone surrogates: no customer types them, and no store can keep them.
+_UNSTORABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+MAX_IN_FLIGHT_PER_SOCKET = 8
 
 
 class BadRequest(Exception):
@@ -108,6 +111,8 @@ class WebChannel:
             raise BadRequest(400, "missing_text", "The field 'text' must be a non-empty string.")
         if len(text) > self.max_text:
             raise BadRequest(413, "text_too_long", f"Messages are limited to {self.max_text} characters.")
+        if _UNSTORABLE.search(text):
+            raise BadRequest(400, "invalid_text", "The message contains control characters; please retype it.")
         msg_id = payload.get("id")
         if msg_id is None:
             msg_id = uuid.uuid4().hex
@@ -120,9 +125,14 @@ class WebChannel:
 async def read_json(request: web.Request) -> object:
     if request.content_length is not None and request.content_length > MAX_BODY:
         raise BadRequest(413, "body_too_large", f"Request bodies are limited to {MAX_BODY} bytes.")
-    body = await request.content.read(MAX_BODY + 1)
-    if len(body) > MAX_BODY:
-        raise BadRequest(413, "body_too_large", f"Request bodies are limited to {MAX_BODY} bytes.")
+    # Read to the end: a body may arrive in several pieces on a slow mobile network.
+    chunks, size = [], 0
+    async for chunk in request.content.iter_any():
+        size += len(chunk)
+        if size > MAX_BODY:
+            raise BadRequest(413, "body_too_large", f"Request bodies are limited to {MAX_BODY} bytes.")
+        chunks.append(chunk)
+    body = b"".join(chunks)
     try:
         return json.loads(body)
     except (ValueError, UnicodeDecodeError):
@@ -189,7 +199,10 @@ def setup_web_routes(app: web.Application, channel_key: web.AppKey, loop_key: we
                     await ws.send_json({"type": "error", "error": "invalid_json", "message": "Frames must be JSON."})
                     continue
                 kind = data.get("type") if isinstance(data, dict) else None
-                if kind == "hello":
+                if kind == "hello" and session is not None:
+                    await ws.send_json({"type": "error", "error": "already_greeted",
+                                        "message": "This socket already belongs to a session."})
+                elif kind == "hello":
                     try:
                         conversation = channel.signer.verify(data.get("session"))
                     except BadRequest as e:
@@ -208,6 +221,10 @@ def setup_web_routes(app: web.Application, channel_key: web.AppKey, loop_key: we
                     except BadRequest as e:
                         await ws.send_json({"type": "error", "error": e.error, "message": e.message,
                                             "in_reply_to": data.get("id")})
+                        continue
+                    if len(tasks) >= MAX_IN_FLIGHT_PER_SOCKET:
+                        await ws.send_json({"type": "error", "error": "busy", "in_reply_to": msg.message_id,
+                                            "message": "Please wait for the answers before sending more."})
                         continue
                     await ws.send_json({"type": "typing", "in_reply_to": msg.message_id})
                     # A task per message so the socket keeps reading; the loop keeps them in order.

@@ -73,6 +73,7 @@ async def understand(state: ConversationState, runtime: Ctx) -> Command:
         update["verified_at"] = None
     update["last_active"] = ctx.now
     step = state.get("step", "idle")
+    ctx.expect_otp = step == "await_otp"
 
     if step == "escalated":
         goto = "with_human"

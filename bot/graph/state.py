@@ -49,6 +49,7 @@ class TurnContext:
     intent: str = "unknown"
     tools: list[str] = field(default_factory=list)
     outcome: str = "answered"
+    expect_otp: bool = False  # the conversation was waiting for a code when this message arrived
 
     def reply(self, text: str, buttons: tuple[str, ...] | list[str] = ()) -> None:
         self.replies.append(OutboundMessage(text, tuple(buttons)))

@@ -14,7 +14,7 @@ from bot.stores.inbox import RETENTION_S as CLAIM_TTL_S, Inbox
 
 
 class Claims(Protocol):
-    async def claim(self, channel: str, message_id: str, conversation: str, payload: dict) -> bool:
+    async def claim(self, channel: str, conversation: str, message_id: str, payload: dict) -> bool:
         """True for the first caller only, atomically, across processes sharing the store."""
 
     async def setup(self) -> None: ...
@@ -27,8 +27,8 @@ class SqlClaims:
     async def setup(self) -> None:
         await self._inbox.setup()
 
-    async def claim(self, channel: str, message_id: str, conversation: str, payload: dict) -> bool:
-        return await self._inbox.record(channel, message_id, conversation, payload)
+    async def claim(self, channel: str, conversation: str, message_id: str, payload: dict) -> bool:
+        return await self._inbox.record(channel, conversation, message_id, payload)
 
 
 class RedisClaims:
@@ -42,9 +42,14 @@ class RedisClaims:
     async def setup(self) -> None:
         await self._redis.ping()
 
-    async def claim(self, channel: str, message_id: str, conversation: str, payload: dict) -> bool:
-        key = f"{self._prefix}claim:{channel}:{message_id}"
+    async def claim(self, channel: str, conversation: str, message_id: str, payload: dict) -> bool:
+        key = f"{self._prefix}claim:{channel}:{conversation}:{message_id}"
         if not await self._redis.set(key, "1", nx=True, ex=CLAIM_TTL_S):
             return False
-        await self._inbox.record(channel, message_id, conversation, payload)
+        try:
+            await self._inbox.record(channel, conversation, message_id, payload)
+        except BaseException:
+            # A claim without its inbox row would make this message id dead for 8 days: undo it.
+            await self._redis.delete(key)
+            raise
         return True

@@ -64,7 +64,8 @@ async def open_stores(settings: Settings) -> AsyncIterator[Stores]:
         inbox = Inbox(db)
         claims: Claims = RedisClaims(redis, settings.redis_prefix, inbox) if redis is not None else SqlClaims(inbox)
         stores = Stores(db=db, claims=claims, inbox=inbox, audit=AuditLog(db), cases=Cases(db), otp=otp,
-                        locks=ConversationLocks(redis, settings.redis_prefix), checkpointer=checkpointer,
+                        locks=ConversationLocks(redis, settings.redis_prefix,
+                                                lease_s=settings.turn_timeout_s + 30), checkpointer=checkpointer,
                         outbox=outbox, redis=redis)
         for store in (stores.inbox, stores.claims, stores.audit, stores.cases, stores.otp):
             await store.setup()

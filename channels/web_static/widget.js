@@ -329,7 +329,7 @@
     '</section>';
 
   // Errors about a frame rather than about a message: they reject nothing that is waiting for an answer.
-  var FRAME_ERRORS = { invalid_json: true, unknown_type: true, no_session: true };
+  var FRAME_ERRORS = { invalid_json: true, unknown_type: true, no_session: true, already_greeted: true };
 
   var STATUS_TEXT = { connecting: 'Connecting\u2026', online: 'Online', reconnecting: 'Reconnecting\u2026', offline: 'Offline, will retry' };
 

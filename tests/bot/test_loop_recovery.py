@@ -26,7 +26,7 @@ async def test_message_claimed_before_a_crash_is_answered_after_restart(aiohttp_
     conversation = app[WEB].signer.verify(session)
     # The crash: the message was claimed and written to the inbox, then the process died mid-turn.
     msg = InboundMessage("web", conversation, conversation, "hello", "lost-1", datetime.now(timezone.utc))
-    assert await app[STORES].claims.claim("web", "lost-1", msg.conversation_key, inbound_to_json(msg))
+    assert await app[STORES].claims.claim("web", msg.conversation_key, "lost-1", inbound_to_json(msg))
     assert await app[STORES].audit.count() == 0
     await client.close()
 
@@ -34,7 +34,7 @@ async def test_message_claimed_before_a_crash_is_answered_after_restart(aiohttp_
     app = client.server.app
     records = await app[STORES].audit.for_conversation(msg.conversation_key)
     assert [(r.message_id, r.intent) for r in records] == [("lost-1", "greeting")]
-    result = await app[STORES].inbox.result("web", "lost-1")
+    result = await app[STORES].inbox.result("web", msg.conversation_key, "lost-1")
     assert result.status == "done" and "Sahayak" in result.replies[0]["text"]
     # A retry of the same message now gets that answer instead of a second turn.
     assert "Sahayak" in texts(await say(client, session, "hello", msg_id="lost-1"))
@@ -75,8 +75,32 @@ async def test_turn_finishes_when_the_request_that_brought_it_is_cancelled(gatew
     request.cancel()             # the visitor closed the tab
     await app[LOOP].drain()
     assert request.cancelled()
-    result = await app[STORES].inbox.result("web", "gone-1")
+    result = await app[STORES].inbox.result("web", msg.conversation_key, "gone-1")
     assert result.status == "done" and result.replies
     assert await app[STORES].audit.count(msg.conversation_key) == 1
     # The conversation is not stuck: the next message runs normally.
     assert "Sahayak" in texts(await say(client, session, "hi"))
+
+
+async def test_a_failed_audit_write_closes_the_message_and_does_not_block_restart(aiohttp_client, make_settings):
+    settings = make_settings()
+    client = await aiohttp_client(create_app(settings))
+    app = client.server.app
+    session = await new_session(client)
+    audit = app[STORES].audit
+    real_append = audit.append
+
+    async def broken(record):
+        raise RuntimeError("disk full")
+
+    audit.append = broken
+    resp = await client.post("/web/messages", json={"session": session, "text": "hi", "id": "a-1"})
+    assert resp.status == 500 and (await resp.json())["error"] == "internal"
+    audit.append = real_append
+    conversation = "web:" + app[WEB].signer.verify(session)
+    assert (await app[STORES].inbox.result("web", conversation, "a-1")).status == "done"
+    # A retry gets the stored answer at once instead of waiting for a turn that will never come.
+    assert "Sahayak" in texts(await say(client, session, "hi", msg_id="a-1"))
+    await client.close()
+    client = await aiohttp_client(create_app(settings))  # and start-up has nothing stuck to replay
+    assert (await client.get("/healthz")).status == 200

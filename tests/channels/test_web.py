@@ -280,6 +280,8 @@ async def test_forged_or_expired_session_is_refused_and_nothing_is_stored(gatewa
         ("too_long", "application/json", 413, "text_too_long"),
         ("bad_id", "application/json", 400, "invalid_id"),
         (b"{" + b" " * 20000 + b"}", "application/json", 413, "body_too_large"),
+        ("control", "application/json", 400, "invalid_text"),
+        ("surrogate", "application/json", 400, "invalid_text"),
     ],
 )
 async def test_bad_input_gets_a_clear_error_and_stores_nothing(gateway, body, content_type, status, error):
@@ -289,6 +291,10 @@ async def test_bad_input_gets_a_clear_error_and_stores_nothing(gateway, body, co
         body = json.dumps({"session": session}).encode()
     elif body == "too_long":
         body = json.dumps({"session": session, "text": "x" * 2001}).encode()
+    elif body == "control":
+        body = json.dumps({"session": session, "text": "hi\u0000there"}).encode()
+    elif body == "surrogate":
+        body = b'{"session": "%s", "text": "hi \\ud800"}' % session.encode()
     elif body == "bad_id":
         body = json.dumps({"session": session, "text": "hi", "id": "bad id with spaces"}).encode()
     before = table_counts(_data_dir(client))
@@ -365,3 +371,43 @@ def test_allowed_origins_setting_is_validated():
     assert s.web_allowed_origins == ("https://a.bank.in", "https://b.bank.in:8443")
     with pytest.raises(SettingsError, match="SAHAYAK_WEB_ALLOWED_ORIGINS"):
         load_settings({"SAHAYAK_DEMO": "1", "SAHAYAK_WEB_ALLOWED_ORIGINS": "https://a.bank.in/path"})
+
+
+async def test_reusing_another_visitors_message_id_reveals_nothing(gateway):
+    client = await gateway()
+    victim, attacker = await new_session(client), await new_session(client)
+    await say(client, victim, "balance", msg_id="m-1")
+    await say(client, victim, RAJESH_MOBILE, msg_id="m-2")
+    assert "Available balance" in texts(await say(client, victim, await latest_otp(client), msg_id="m-3"))
+    stolen = texts(await say(client, attacker, "hi", msg_id="m-3"))
+    assert "Available balance" not in stolen and "Sahayak" in stolen  # its own, fresh turn
+
+
+async def test_a_body_arriving_in_pieces_is_read_whole(gateway):
+    client = await gateway()
+    session = await new_session(client)
+    body = json.dumps({"session": session, "text": "hi " + "x" * 1900}).encode()
+    reader, writer = await asyncio.open_connection(client.host, client.port)
+    writer.write(b"POST /web/messages HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                 b"Content-Length: %d\r\nConnection: close\r\n\r\n" % len(body) + body[:1000])
+    await writer.drain()
+    await asyncio.sleep(0.2)
+    writer.write(body[1000:])
+    await writer.drain()
+    status_line = await reader.readline()
+    writer.close()
+    assert b" 200 " in status_line
+
+
+async def test_one_session_per_socket(gateway):
+    client = await gateway()
+    app = client.server.app
+    s1, s2 = await new_session(client), await new_session(client)
+    ws = await client.ws_connect("/web/ws")
+    await ws.send_json({"type": "hello", "session": s1})
+    assert (await ws.receive_json())["type"] == "history"
+    await ws.send_json({"type": "hello", "session": s2})
+    assert (await ws.receive_json())["error"] == "already_greeted"
+    await ws.close()
+    await asyncio.sleep(0.05)
+    assert app[WEB]._sockets == {}  # nothing left subscribed once the socket is gone

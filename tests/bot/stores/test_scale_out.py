@@ -64,12 +64,12 @@ async def test_redis_claim_is_atomic(redis_prefix, postgres_url):
     inbox = Inbox(await PostgresDb.open(postgres_url))
     await inbox.setup()
     claims = RedisClaims(client, redis_prefix, inbox)
-    wins = await asyncio.gather(*(claims.claim("whatsapp", "wamid.X", "whatsapp:919812345678", {"text": "hi"})
+    wins = await asyncio.gather(*(claims.claim("whatsapp", "whatsapp:919812345678", "wamid.X", {"text": "hi"})
                                   for _ in range(50)))
     assert wins.count(True) == 1
-    ttl = await client.ttl(f"{redis_prefix}claim:whatsapp:wamid.X")
+    ttl = await client.ttl(f"{redis_prefix}claim:whatsapp:whatsapp:919812345678:wamid.X")
     assert ttl > 7 * 24 * 3600  # outlives WhatsApp's 7-day retry window
-    assert len(await inbox.pending(older_than_s=-1)) == 1  # the winner, and only it, is in the inbox
+    assert len(await inbox.unfinished(older_than_s=-1)) == 1  # the winner, and only it, is in the inbox
     await inbox._db.close()
     await client.aclose()
 
