@@ -11,6 +11,8 @@ class NotifierUnavailable(Exception):
 
 
 class Notifier(Protocol):
+    available: bool  # False: OTP cannot be delivered, so authentication must fail closed
+
     async def send_sms(self, to: str, body: str) -> None: ...
 
     async def send_email(self, to: str, subject: str, body: str) -> None: ...
@@ -18,6 +20,8 @@ class Notifier(Protocol):
 
 class NoNotifier:
     """Outside demo mode with no SMS or email channel configured: refuse, so OTP fails closed."""
+
+    available = False
 
     async def send_sms(self, to: str, body: str) -> None:
         raise NotifierUnavailable("no SMS channel configured")

@@ -2,7 +2,8 @@
 
 6 digits from `secrets`; stored only as a keyed hash (HMAC-SHA256 with the gateway's secret, bound
 to the OTP's key so a hash from one conversation is useless in another); 5-minute expiry; single use;
-at most 3 checks per code; a limited number of codes per 30 minutes; constant-time comparison.
+at most 3 checks per code; a limited number of codes per 30 minutes per *subject* (the customer, across
+all their conversations, so new chat sessions do not buy new codes); constant-time comparison.
 Every check is one atomic UPDATE .. RETURNING, so two concurrent guesses cannot both be counted as
 the first. If the store is down, `verify` raises OtpUnavailable and the caller refuses (fail closed).
 The code itself is returned once, to be sent to the registered mobile, and is never logged.
@@ -39,11 +40,13 @@ class OtpCheck:
 class OtpService:
     DDL = {
         "sqlite": """CREATE TABLE IF NOT EXISTS otp (key TEXT PRIMARY KEY, code_hash TEXT NOT NULL,
-            expires_at REAL NOT NULL, checks INTEGER NOT NULL, consumed INTEGER NOT NULL,
-            sends INTEGER NOT NULL, window_start REAL NOT NULL)""",
+            expires_at REAL NOT NULL, checks INTEGER NOT NULL, consumed INTEGER NOT NULL);
+            CREATE TABLE IF NOT EXISTS otp_sends (subject TEXT PRIMARY KEY, sends INTEGER NOT NULL,
+            window_start REAL NOT NULL)""",
         "postgres": """CREATE TABLE IF NOT EXISTS otp (key TEXT PRIMARY KEY, code_hash TEXT NOT NULL,
-            expires_at DOUBLE PRECISION NOT NULL, checks INTEGER NOT NULL, consumed INTEGER NOT NULL,
-            sends INTEGER NOT NULL, window_start DOUBLE PRECISION NOT NULL)""",
+            expires_at DOUBLE PRECISION NOT NULL, checks INTEGER NOT NULL, consumed INTEGER NOT NULL);
+            CREATE TABLE IF NOT EXISTS otp_sends (subject TEXT PRIMARY KEY, sends INTEGER NOT NULL,
+            window_start DOUBLE PRECISION NOT NULL)""",
     }
 
     def __init__(self, db: Sql, secret: bytes, *, ttl_s: int = 300, max_checks: int = 3, max_sends: int = 3):
@@ -59,25 +62,30 @@ class OtpService:
     def _hash(self, key: str, code: str) -> str:
         return hmac.new(self._secret, f"{key}\x00{code}".encode(), hashlib.sha256).hexdigest()
 
-    async def issue(self, key: str) -> str:
-        """A fresh code for `key`, replacing any earlier one. Raises OtpSendLimit."""
+    async def issue(self, key: str, *, subject: str) -> str:
+        """A fresh code for `key`, replacing any earlier one. Raises OtpSendLimit when `subject` has had
+        `max_sends` codes in the current 30-minute window."""
         now = time.time()
-        code = f"{secrets.randbelow(10**6):06d}"
-        # One statement: insert, or replace the code while counting sends within the window.
-        row = await self._db.fetchone(
-            """INSERT INTO otp (key, code_hash, expires_at, checks, consumed, sends, window_start)
-               VALUES (?, ?, ?, 0, 0, 1, ?)
-               ON CONFLICT (key) DO UPDATE SET
-                 code_hash = excluded.code_hash, expires_at = excluded.expires_at, checks = 0, consumed = 0,
-                 sends = CASE WHEN otp.window_start < ? THEN 1 ELSE otp.sends + 1 END,
-                 window_start = CASE WHEN otp.window_start < ? THEN excluded.window_start ELSE otp.window_start END
-               WHERE otp.window_start < ? OR otp.sends < ?
+        # One statement: count this send in the subject's window, or refuse.
+        allowed = await self._db.fetchone(
+            """INSERT INTO otp_sends (subject, sends, window_start) VALUES (?, 1, ?)
+               ON CONFLICT (subject) DO UPDATE SET
+                 sends = CASE WHEN otp_sends.window_start < ? THEN 1 ELSE otp_sends.sends + 1 END,
+                 window_start = CASE WHEN otp_sends.window_start < ? THEN excluded.window_start
+                                     ELSE otp_sends.window_start END
+               WHERE otp_sends.window_start < ? OR otp_sends.sends < ?
                RETURNING sends""",
-            (key, self._hash(key, code), now + self.ttl_s, now,
-             now - SEND_WINDOW_S, now - SEND_WINDOW_S, now - SEND_WINDOW_S, self.max_sends),
+            (subject, now, now - SEND_WINDOW_S, now - SEND_WINDOW_S, now - SEND_WINDOW_S, self.max_sends),
         )
-        if row is None:
-            raise OtpSendLimit(key)
+        if allowed is None:
+            raise OtpSendLimit(subject)
+        code = f"{secrets.randbelow(10**6):06d}"
+        await self._db.execute(
+            """INSERT INTO otp (key, code_hash, expires_at, checks, consumed) VALUES (?, ?, ?, 0, 0)
+               ON CONFLICT (key) DO UPDATE SET code_hash = excluded.code_hash,
+                 expires_at = excluded.expires_at, checks = 0, consumed = 0""",
+            (key, self._hash(key, code), now + self.ttl_s),
+        )
         return code
 
     async def verify(self, key: str, code: str) -> OtpCheck:

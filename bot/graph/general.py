@@ -13,6 +13,7 @@ gate every account tool passes, computed server-side each turn from `verified_at
 
 from __future__ import annotations
 
+import hashlib
 from datetime import timedelta, timezone
 
 from babel.dates import format_date
@@ -27,7 +28,7 @@ from bot.graph.intents import match_intent
 from bot.graph.state import ConversationState, TurnContext
 from bot.notify import NotifierUnavailable
 from channels.base import resolve_numbered_choice
-from i18n.catalog import t
+from i18n.catalog import SUPPORTED, t
 from i18n.detect import detect_language
 from i18n.money import format_inr
 
@@ -138,6 +139,11 @@ async def identity_invalid(state: ConversationState, runtime: Ctx) -> dict:
 
 async def identify(state: ConversationState, runtime: Ctx) -> Command:
     ctx = runtime.context
+    if not ctx.services.notifier.available:
+        # No way to deliver a code: refuse before the lookup, so known and unknown look the same.
+        ctx.reply(t("otp_unavailable", _lang(state, ctx)))
+        ctx.outcome = "otp_unavailable"
+        return Command(goto=END, update={"step": "idle"})
     identifier = parse_identifier(ctx.text)
     ctx.tools.append("core.find_customer")
     try:
@@ -146,62 +152,68 @@ async def identify(state: ConversationState, runtime: Ctx) -> Command:
         ctx.reply(t("banking_down", _lang(state, ctx)))
         ctx.outcome = "banking_error"
         return Command(goto=END, update={})
-    # The reply is the same whether or not the identifier exists.
-    update = {"customer_id": customer.customer_id if customer else None, "identifier_claimed": True,
+    # Everything after this point behaves the same whether or not the identifier exists: an unknown
+    # one gets a real code too (never sent), so limits, expiry and lock-out answer identically.
+    subject = customer.customer_id if customer else "unknown:" + hashlib.sha256(identifier.encode()).hexdigest()[:16]
+    update = {"customer_id": customer.customer_id if customer else None, "otp_subject": subject,
               "verified_at": None, "otp_failures": 0}
     return Command(goto="send_otp", update=update)
+
+
+def _otp_key(ctx: TurnContext, subject: str) -> str:
+    # Bound to the conversation: a code sent for one chat cannot verify another.
+    return f"{ctx.conversation}|{subject}"
 
 
 async def send_otp(state: ConversationState, runtime: Ctx) -> dict:
     ctx = runtime.context
     lang = _lang(state, ctx)
     services = ctx.services
+    subject = state.get("otp_subject")
+    if not subject:
+        return await ask_identity(state, runtime)
     customer_id = state.get("customer_id")
     buttons = _buttons(lang, "btn_resend", "btn_human")
-    if customer_id:
-        try:
-            code = await services.otp.issue(_otp_key(ctx, customer_id))
+    try:
+        ctx.tools.append("otp.issue")
+        code = await services.otp.issue(_otp_key(ctx, subject), subject=subject)
+        if customer_id:
             customer = await services.bank.get_customer(customer_id)
-            ctx.tools.append("otp.issue")
             # To the registered mobile only: never to a number typed in chat.
+            language = customer.preferred_language if customer.preferred_language in SUPPORTED else "en"
             await services.notifier.send_sms(customer.mobile, t(
-                "otp_sms", customer.preferred_language if customer.preferred_language in ("en", "hi") else "en",
-                code=code, bank=services.persona.bank_name, minutes=services.otp.ttl_s // 60))
-            del code
-        except OtpSendLimit:
-            ctx.reply(t("otp_send_limit", lang), _buttons(lang, "btn_human"))
-            ctx.outcome = "otp_send_limit"
-            return {"step": "await_otp"}
-        except (OtpUnavailable, NotifierUnavailable, BankingError, OSError):
-            ctx.reply(t("otp_unavailable", lang))
-            ctx.outcome = "otp_unavailable"
-            return {"step": "idle"}
+                "otp_sms", language, code=code, bank=services.persona.bank_name, minutes=services.otp.ttl_s // 60))
+        del code
+    except OtpSendLimit:
+        ctx.reply(t("otp_send_limit", lang), _buttons(lang, "btn_human"))
+        ctx.outcome = "otp_send_limit"
+        return {"step": "await_otp"}
+    except (OtpUnavailable, NotifierUnavailable, BankingError, OSError):
+        ctx.reply(t("otp_unavailable", lang))
+        ctx.outcome = "otp_unavailable"
+        return {"step": "idle"}
     ctx.reply(t("otp_sent", lang, minutes=services.otp.ttl_s // 60), buttons)
     ctx.outcome = "otp_sent"
     return {"step": "await_otp", "offered": buttons}
-
-
-def _otp_key(ctx: TurnContext, customer_id: str) -> str:
-    # Bound to the conversation: a code sent for one chat cannot verify another.
-    return f"{ctx.conversation}|{customer_id}"
 
 
 async def check_otp(state: ConversationState, runtime: Ctx) -> Command:
     ctx = runtime.context
     lang = _lang(state, ctx)
     persona = ctx.services.persona
-    customer_id = state.get("customer_id")
+    subject = state.get("otp_subject")
+    if not subject:
+        return Command(goto="ask_identity")
     ctx.tools.append("otp.verify")
-    if customer_id:
-        try:
-            result = await ctx.services.otp.verify(_otp_key(ctx, customer_id), ctx.text)
-        except OtpUnavailable:
-            ctx.reply(t("otp_unavailable", lang))
-            ctx.outcome = "otp_unavailable"
-            return Command(goto=END, update={})
-        outcome = result.outcome
-    else:
-        outcome = "wrong"  # unknown identifier: indistinguishable from a wrong code
+    try:
+        result = await ctx.services.otp.verify(_otp_key(ctx, subject), ctx.text)
+    except OtpUnavailable:
+        ctx.reply(t("otp_unavailable", lang))
+        ctx.outcome = "otp_unavailable"
+        return Command(goto=END, update={})
+    outcome = result.outcome
+    if outcome == "ok" and not state.get("customer_id"):
+        outcome = "wrong"  # a guessed code for an unknown identifier: never a verification
     if outcome == "ok":
         ctx.reply(t("verified", lang))
         ctx.outcome = "verified"
@@ -331,7 +343,7 @@ def build_general_graph(checkpointer):
     graph.add_node("identity_invalid", identity_invalid)
     graph.add_node("identify", identify, destinations=("send_otp", END))
     graph.add_node("send_otp", send_otp)
-    graph.add_node("check_otp", check_otp, destinations=("run_pending", "escalate", END))
+    graph.add_node("check_otp", check_otp, destinations=("run_pending", "escalate", "ask_identity", END))
     graph.add_node("run_pending", run_pending, destinations=("balance", "recent"))
     graph.add_node("balance", balance, destinations=("offer_more", "escalate", END))
     graph.add_node("recent", recent, destinations=("offer_more", "escalate", END))

@@ -17,7 +17,7 @@ class ConversationState(TypedDict, total=False):
     step: str  # idle | await_identity | await_otp | escalated
     pending_intent: str  # what to do once the customer is verified
     customer_id: str | None  # bound server-side from the identifier the customer typed
-    identifier_claimed: bool  # an identifier was given (it may not exist: we never say)
+    otp_subject: str | None  # the customer id, or a hash of an unknown identifier (never the raw number)
     verified_at: float | None
     last_active: float
     otp_failures: int

@@ -13,6 +13,8 @@ class DemoOutbox:
         kind TEXT NOT NULL, recipient TEXT NOT NULL, subject TEXT NOT NULL, body TEXT NOT NULL);
         CREATE INDEX IF NOT EXISTS demo_outbox_recipient ON demo_outbox (recipient, id)"""
 
+    available = True
+
     def __init__(self, db: Sql):
         self._db = db
 
