@@ -149,9 +149,7 @@ async def identify(state: ConversationState, runtime: Ctx) -> Command:
     try:
         customer = await ctx.services.bank.find_customer(identifier)
     except BankingError:
-        ctx.reply(t("banking_down", _lang(state, ctx)))
-        ctx.outcome = "banking_error"
-        return Command(goto=END, update={})
+        return _banking_down(ctx, _lang(state, ctx))
     # Everything after this point behaves the same whether or not the identifier exists: an unknown
     # one gets a real code too (never sent), so limits, expiry and lock-out answer identically.
     subject = customer.customer_id if customer else "unknown:" + hashlib.sha256(identifier.encode()).hexdigest()[:16]
@@ -239,14 +237,24 @@ async def run_pending(state: ConversationState, runtime: Ctx) -> Command:
                    update={"pending_intent": ""})
 
 
+def _banking_down(ctx: TurnContext, lang: str) -> Command:
+    ctx.reply(t("banking_down", lang))
+    ctx.outcome = "banking_error"
+    return Command(goto=END, update={})
+
+
+async def _open_accounts(ctx: TurnContext, customer_id: str) -> list:
+    ctx.tools.append("core.list_accounts")
+    return [a for a in await ctx.services.bank.list_accounts(customer_id) if a.status != "closed"]
+
+
 async def balance(state: ConversationState, runtime: Ctx) -> Command:
     ctx = runtime.context
     lang = _lang(state, ctx)
     bank = ctx.services.bank
     customer_id = state["customer_id"]
     try:
-        ctx.tools.append("core.list_accounts")
-        accounts = [a for a in await bank.list_accounts(customer_id) if a.status != "closed"]
+        accounts = await _open_accounts(ctx, customer_id)
         if not accounts:
             ctx.reply(t("no_accounts", lang))
             return Command(goto="escalate", update={})
@@ -264,9 +272,7 @@ async def balance(state: ConversationState, runtime: Ctx) -> Command:
                     text += "\n" + t("hold_line", lang, amount=format_inr(hold.amount, lang), reason=hold.reason)
             lines.append(text)
     except BankingError:
-        ctx.reply(t("banking_down", lang))
-        ctx.outcome = "banking_error"
-        return Command(goto=END, update={})
+        return _banking_down(ctx, lang)
     ctx.reply("\n\n".join(lines))
     return Command(goto="offer_more", update={})
 
@@ -277,8 +283,7 @@ async def recent(state: ConversationState, runtime: Ctx) -> Command:
     bank = ctx.services.bank
     customer_id = state["customer_id"]
     try:
-        ctx.tools.append("core.list_accounts")
-        accounts = [a for a in await bank.list_accounts(customer_id) if a.status != "closed"]
+        accounts = await _open_accounts(ctx, customer_id)
         if not accounts:
             ctx.reply(t("no_accounts", lang))
             return Command(goto="escalate", update={})
@@ -286,9 +291,7 @@ async def recent(state: ConversationState, runtime: Ctx) -> Command:
         ctx.tools.append("core.list_transactions")
         txns = await bank.list_transactions(customer_id, account.account_id, limit=5)
     except BankingError:
-        ctx.reply(t("banking_down", lang))
-        ctx.outcome = "banking_error"
-        return Command(goto=END, update={})
+        return _banking_down(ctx, lang)
     lines = [t("recent_header", lang, count=len(txns), last4=account.number_last4)]
     for txn in txns:
         when = txn.posted_at.astimezone(IST)

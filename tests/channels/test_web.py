@@ -425,3 +425,23 @@ async def test_one_session_per_socket(gateway):
     await ws.close()
     await asyncio.sleep(0.05)
     assert app[WEB]._sockets == {}  # nothing left subscribed once the socket is gone
+
+
+async def test_core_banking_outage_gets_an_honest_answer_not_a_guess(gateway):
+    from bot.banking.core import BankingError
+    from gateway import BANK
+
+    client = await gateway()
+    session = await new_session(client)
+    await say(client, session, "balance")
+    await say(client, session, RAJESH_MOBILE)
+    otp = await latest_otp(client)
+    bank = client.server.app[BANK]
+
+    async def down(*args, **kwargs):
+        raise BankingError("core banking unreachable")
+
+    bank.list_accounts = down
+    reply = texts(await say(client, session, otp))
+    assert "verified" in reply and "can't reach our banking systems" in reply
+    assert "₹" not in reply
