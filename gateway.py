@@ -22,27 +22,20 @@ import aiohttp
 from aiohttp import web
 from aiohttp.web_log import AccessLogger
 
+from bot.appkeys import BANK, CHANNELS, HTTP, LOOP, PERSONA, SETTINGS, STORES
 from bot.banking.core import CoreBanking
 from bot.graph.general import build_general_graph
 from bot.graph.state import Services
 from bot.loop import ConversationLoop
-from bot.notify import NoNotifier
-from bot.persona import Persona, load_persona
+from bot.notify import ChannelNotifier
+from bot.persona import load_persona
 from bot.settings import Settings, SettingsError, load_settings
-from bot.stores.factory import Stores, open_stores
+from bot.stores.factory import open_stores
 from bot.yaml_config import ConfigError
-from channels.web import STATIC, SessionSigner, WebChannel, origin_guard, setup_web_routes
+from channels.registry import CHANNEL_MODULES
+from channels.web import STATIC, WEB  # noqa: F401 - WEB re-exported for tests and tools
 
 log = logging.getLogger("sahayak")
-
-SETTINGS = web.AppKey("settings", Settings)
-PERSONA = web.AppKey("persona", Persona)
-STORES = web.AppKey("stores", Stores)
-BANK = web.AppKey("bank", CoreBanking)
-HTTP = web.AppKey("http", aiohttp.ClientSession)
-WEB = web.AppKey("web_channel", WebChannel)
-LOOP = web.AppKey("loop", ConversationLoop)
-AUDIT = web.AppKey("audit", object)
 
 
 async def _resources(app: web.Application) -> AsyncIterator[None]:
@@ -51,22 +44,30 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
         app[HTTP] = await stack.enter_async_context(aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)))
         stores = await stack.enter_async_context(open_stores(settings))
         app[STORES] = stores
-        app[AUDIT] = stores.audit
         app[BANK] = await stack.enter_async_context(_open_bank(settings, app[HTTP]))
-        web_channel = WebChannel(SessionSigner(settings.resolved_secret(), settings.web_session_ttl_s), settings.web_max_text)
-        app[WEB] = web_channel
-        services = Services(bank=app[BANK], otp=stores.otp, notifier=stores.outbox or NoNotifier(),
+        # Channels register themselves in app[CHANNELS] as they start (their cleanup_ctx entries come
+        # after this one); the loop and the notifier look channels up at send time.
+        channels = app[CHANNELS]
+        notifier = stores.outbox if settings.demo else ChannelNotifier(channels)
+        services = Services(bank=app[BANK], otp=stores.otp, notifier=notifier,
                             cases=stores.cases, persona=app[PERSONA], auth_idle_s=settings.auth_idle_s)
-        loop = ConversationLoop(stores, build_general_graph(stores.checkpointer), services,
-                                {web_channel.name: web_channel}, turn_timeout_s=settings.turn_timeout_s)
+        loop = ConversationLoop(stores, build_general_graph(stores.checkpointer), services, channels,
+                                turn_timeout_s=settings.turn_timeout_s)
         app[LOOP] = loop
         await stores.inbox.prune()
-        replayed = await loop.replay_unfinished(
-            older_than_s=2 * settings.turn_timeout_s + 10 if settings.scale_out else 0)
-        if replayed:
-            log.info("replayed %d unfinished turns", replayed)
         yield
         await loop.drain()
+
+
+async def _replay(app: web.Application) -> AsyncIterator[None]:
+    """After every channel has started: run turns a crash left unfinished (their replies need the
+    channels to be there)."""
+    settings = app[SETTINGS]
+    replayed = await app[LOOP].replay_unfinished(
+        older_than_s=2 * settings.turn_timeout_s + 10 if settings.scale_out else 0)
+    if replayed:
+        log.info("replayed %d unfinished turns", replayed)
+    yield
 
 
 @contextlib.asynccontextmanager
@@ -126,13 +127,15 @@ async def errors_as_json(request: web.Request, handler):
 
 def create_app(settings: Settings) -> web.Application:
     persona = load_persona(settings.personalities_dir, settings.persona)
-    app = web.Application(middlewares=[errors_as_json, origin_guard(settings.web_allowed_origins)],
-                          client_max_size=64 * 1024)
+    app = web.Application(middlewares=[errors_as_json], client_max_size=64 * 1024)
     app[SETTINGS] = settings
     app[PERSONA] = persona
+    app[CHANNELS] = {}
     app.cleanup_ctx.append(_resources)
     app.router.add_get("/healthz", healthz)
-    setup_web_routes(app, WEB, LOOP, AUDIT)
+    for module in CHANNEL_MODULES:
+        module.setup(app, settings)
+    app.cleanup_ctx.append(_replay)
     if settings.demo:
         app.router.add_get("/", demo_page)
         app.router.add_get("/demo/outbox", demo_outbox)

@@ -28,3 +28,27 @@ class NoNotifier:
 
     async def send_email(self, to: str, subject: str, body: str) -> None:
         raise NotifierUnavailable("no email channel configured")
+
+
+class ChannelNotifier:
+    """Outside demo mode: OTPs and alerts go out through the configured SMS and email channels.
+    Looked up at send time, since channels start after the loop is built."""
+
+    def __init__(self, channels: dict):
+        self._channels = channels
+
+    @property
+    def available(self) -> bool:
+        return "sms" in self._channels
+
+    async def send_sms(self, to: str, body: str) -> None:
+        channel = self._channels.get("sms")
+        if channel is None:
+            raise NotifierUnavailable("no SMS channel configured")
+        await channel.notify(to, body)
+
+    async def send_email(self, to: str, subject: str, body: str) -> None:
+        channel = self._channels.get("email")
+        if channel is None:
+            raise NotifierUnavailable("no email channel configured")
+        await channel.notify(to, subject, body)

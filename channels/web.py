@@ -5,7 +5,7 @@
     GET  /web/ws        WebSocket: hello / message in; history / typing / reply / done / error out
     GET  /widget.js     the web component (one <script> tag embeds it)
 
-Session ids are `<random>.<HMAC>`: the server keeps no session table, and a visitor cannot forge or
+Session ids are `<random>.<issued-at>.<HMAC>`: the server keeps no session table, and a visitor cannot forge or
 guess another visitor's id. Every request is checked before anything is stored.
 """
 
@@ -25,6 +25,7 @@ from pathlib import Path
 
 from aiohttp import WSMsgType, web
 
+from bot.appkeys import CHANNELS, LOOP, STORES
 from channels.base import Capabilities, InboundMessage, Rendered
 
 STATIC = Path(__file__).resolve().parent / "web_static"
@@ -168,22 +169,39 @@ def origin_guard(allowed: tuple[str, ...]):
     return guard
 
 
-def setup_web_routes(app: web.Application, channel_key: web.AppKey, loop_key: web.AppKey,
-                     audit_key: web.AppKey) -> None:
+WEB = web.AppKey("web_channel", WebChannel)
+
+
+def setup(app: web.Application, settings) -> None:
+    """The web channel is always on: the demo page and the widget need nothing but the secret key."""
+    app.middlewares.append(origin_guard(settings.web_allowed_origins))
+
+    async def start(app: web.Application):
+        channel = WebChannel(SessionSigner(settings.resolved_secret(), settings.web_session_ttl_s),
+                             settings.web_max_text)
+        app[WEB] = channel
+        app[CHANNELS][channel.name] = channel
+        yield
+
+    app.cleanup_ctx.append(start)
+    setup_web_routes(app)
+
+
+def setup_web_routes(app: web.Application) -> None:
     async def new_session(request: web.Request) -> web.Response:
-        return web.json_response({"session": request.app[channel_key].signer.new()})
+        return web.json_response({"session": request.app[WEB].signer.new()})
 
     async def post_message(request: web.Request) -> web.Response:
-        channel: WebChannel = request.app[channel_key]
+        channel: WebChannel = request.app[WEB]
         try:
             msg = channel.parse(await read_json(request))
         except BadRequest as e:
             return e.response()
-        result = await request.app[loop_key].handle(msg)
+        result = await request.app[LOOP].handle(msg)
         return web.json_response({"replies": [r.as_json() for r in result.replies]})
 
     async def websocket(request: web.Request) -> web.WebSocketResponse:
-        channel: WebChannel = request.app[channel_key]
+        channel: WebChannel = request.app[WEB]
         ws = web.WebSocketResponse(heartbeat=30, max_msg_size=MAX_BODY)
         await ws.prepare(request)
         conversation: str | None = None
@@ -210,7 +228,7 @@ def setup_web_routes(app: web.Application, channel_key: web.AppKey, loop_key: we
                         break
                     session = data["session"]
                     channel.subscribe(conversation, ws)
-                    history = await request.app[audit_key].for_conversation(f"web:{conversation}")
+                    history = await request.app[STORES].audit.for_conversation(f"web:{conversation}")
                     await ws.send_json({"type": "history", "messages": history_messages(history)})
                 elif kind == "message":
                     if session is None:
@@ -228,7 +246,7 @@ def setup_web_routes(app: web.Application, channel_key: web.AppKey, loop_key: we
                         continue
                     await ws.send_json({"type": "typing", "in_reply_to": msg.message_id})
                     # A task per message so the socket keeps reading; the loop keeps them in order.
-                    task = asyncio.create_task(_answer(request.app[loop_key], ws, msg))
+                    task = asyncio.create_task(_answer(request.app[LOOP], ws, msg))
                     tasks.add(task)
                     task.add_done_callback(tasks.discard)
                 else:

@@ -1,0 +1,23 @@
+"""Typed keys for the app-scoped resources every part of the gateway shares (aiohttp `AppKey`s).
+
+In a module of their own so channels and the gateway can both import them without a cycle."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+
+from bot.banking.core import CoreBanking
+from bot.persona import Persona
+from bot.settings import Settings
+from bot.stores.factory import Stores
+
+SETTINGS = web.AppKey("settings", Settings)
+PERSONA = web.AppKey("persona", Persona)
+STORES = web.AppKey("stores", Stores)
+BANK = web.AppKey("bank", CoreBanking)
+HTTP = web.AppKey("http", aiohttp.ClientSession)
+LOOP = web.AppKey("loop", Any)  # bot.loop.ConversationLoop (Any: the loop imports channels.base)
+CHANNELS = web.AppKey("channels", dict)  # name -> Channel, filled as each configured channel starts
