@@ -62,18 +62,23 @@ class ConversationLoop:
     async def handle(self, msg: InboundMessage) -> TurnResult:
         """Run one inbound message to completion and return its replies (the web channel's path).
 
-        The work runs in its own task, shielded: if the request that brought the message goes away
-        (a closed tab, a proxy timeout), the turn still finishes, is audited and its replies stored."""
-        key = msg.conversation_key
-        # Taken before any await: this is what keeps two messages sent together in arrival order.
-        ticket = self.stores.locks.ticket(key)
-        task = asyncio.ensure_future(self._claim_and_run(msg, ticket))
-        self._running.add(task)
-        task.add_done_callback(self._running.discard)
-        return await asyncio.shield(task)
+        Shielded: if the request that brought the message goes away (a closed tab, a proxy
+        timeout), the turn still finishes, is audited and its replies stored."""
+        return await asyncio.shield(self._track(asyncio.ensure_future(self._handle(msg))))
 
-    async def _claim_and_run(self, msg: InboundMessage, ticket: asyncio.Future) -> TurnResult:
+    async def _handle(self, msg: InboundMessage) -> TurnResult:
+        turn = await self.accept(msg)
+        if turn is None:
+            return TurnResult(await self._wait_for_result(msg), duplicate=True)
+        return TurnResult(await turn, duplicate=False)
+
+    async def accept(self, msg: InboundMessage) -> asyncio.Task | None:
+        """Claim the message (durably: it is in the inbox when this returns) and queue its turn.
+        None for a duplicate. Webhook channels await this for each message, then acknowledge; the
+        replies go out through the channel when the turn has run."""
         key = msg.conversation_key
+        # The ticket is taken before the first await: this keeps messages in arrival order.
+        ticket = self.stores.locks.ticket(key)
         try:
             first = await self.stores.claims.claim(msg.channel, key, msg.message_id, inbound_to_json(msg))
         except BaseException:
@@ -81,19 +86,34 @@ class ConversationLoop:
             raise
         if not first:
             self.stores.locks.cancel(key, ticket)
-            return TurnResult(await self._wait_for_result(msg), duplicate=True)
+            return None
+        return self._track(asyncio.ensure_future(self._run_claimed(msg, ticket)))
+
+    def _track(self, task: asyncio.Task) -> asyncio.Task:
+        self._running.add(task)
+        task.add_done_callback(self._done)
+        return task
+
+    def _done(self, task: asyncio.Task) -> None:
+        self._running.discard(task)
+        # A webhook's turn has no one awaiting it: its failure must still be seen.
+        if not task.cancelled() and task.exception() is not None:
+            log.error("turn failed: %s", type(task.exception()).__name__, exc_info=task.exception())
+
+    async def _run_claimed(self, msg: InboundMessage, ticket: asyncio.Future) -> list[OutboundMessage]:
+        key = msg.conversation_key
         try:
             async with self.stores.locks.hold(key, ticket):
                 if not await self._start(msg):  # a replay on another gateway got there first
-                    return TurnResult(await self._wait_for_result(msg), duplicate=True)
-                return TurnResult(await self._turn(msg), duplicate=False)
+                    return await self._wait_for_result(msg)
+                return await self._turn(msg)
         except TimeoutError:
             # The conversation stayed busy past the wait limit: answer, and close the row so a retry
             # gets this answer rather than waiting for a turn that will never come.
             sorry = [OutboundMessage(SORRY["en"])]
             await self.stores.inbox.finish(msg.channel, key, msg.message_id, [r.as_json() for r in sorry],
                                            failed=True)
-            return TurnResult(sorry, duplicate=False)
+            return sorry
 
     async def _start(self, msg: InboundMessage) -> bool:
         return await self.stores.inbox.start(msg.channel, msg.conversation_key, msg.message_id,
@@ -118,8 +138,10 @@ class ConversationLoop:
     async def _turn(self, msg: InboundMessage) -> list[OutboundMessage]:
         started = time.perf_counter()
         key = msg.conversation_key
+        channel = self.channels.get(msg.channel)
+        phone_sender = channel is not None and channel.capabilities.phone_sender
         ctx = TurnContext(text=msg.text, channel=msg.channel, conversation=key, now=time.time(),
-                          services=self.services)
+                          services=self.services, sender_phone=msg.sender if phone_sender else None)
         config = {"configurable": {"thread_id": key}}
         state: dict = {}
         failed = False

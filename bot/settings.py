@@ -20,6 +20,15 @@ ENV_PREFIX = "SAHAYAK_"
 PACKAGE_PERSONALITIES = Path(__file__).resolve().parent.parent / "personalities"
 
 
+# A channel with none of these is off; with some but not all, start-up stops naming the missing ones.
+CHANNEL_REQUIRED: dict[str, tuple[str, ...]] = {
+    "WhatsApp": ("whatsapp_verify_token", "whatsapp_app_secret", "whatsapp_access_token",
+                 "whatsapp_phone_number_id"),
+    "SMS": ("twilio_account_sid", "twilio_auth_token", "twilio_from"),
+    "email": ("email_address", "email_smtp_relay_host"),
+}
+
+
 class SettingsError(Exception):
     """A setting is missing or invalid; the message names it."""
 
@@ -55,6 +64,36 @@ class Settings(BaseModel):
     turn_timeout_s: float = Field(30.0, gt=0, le=300)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
+    # The gateway's public base URL (https://chat.bank.example): webhook signatures (Twilio) are checked
+    # against URLs built from it, never from X-Forwarded-* headers.
+    public_url: str | None = None
+
+    # WhatsApp (Meta Cloud API). Off unless configured; partly configured stops start-up.
+    whatsapp_verify_token: SecretStr | None = None
+    whatsapp_app_secret: SecretStr | None = None
+    whatsapp_access_token: SecretStr | None = None
+    whatsapp_phone_number_id: str | None = None
+    whatsapp_api_url: str = "https://graph.facebook.com/v21.0"
+    whatsapp_replay_max_age_s: int = Field(15 * 60, ge=60)  # older messages after an outage: one "we're back"
+
+    # SMS (Twilio Programmable Messaging).
+    twilio_account_sid: str | None = None
+    twilio_auth_token: SecretStr | None = None
+    twilio_from: str | None = None
+    twilio_api_url: str = "https://api.twilio.com"
+    sms_romanize_hindi: bool = False  # Devanagari is UCS-2 (70 chars a segment); romanized fits GSM-7
+
+    # Email: inbound SMTP listener and/or Mailgun's inbound webhook; outbound through an SMTP relay.
+    email_address: str | None = None  # the bank's support address: From of replies, To of inbound
+    email_smtp_listen_port: int | None = Field(None, ge=0, le=65535)
+    email_smtp_listen_host: str = "127.0.0.1"
+    email_smtp_relay_host: str | None = None
+    email_smtp_relay_port: int = Field(587, ge=1, le=65535)
+    email_smtp_relay_starttls: bool = True
+    email_smtp_username: str | None = None
+    email_smtp_password: SecretStr | None = None
+    mailgun_signing_key: SecretStr | None = None
+
     @field_validator("web_allowed_origins", mode="before")
     @classmethod
     def _split_origins(cls, value: Any) -> Any:
@@ -81,6 +120,13 @@ class Settings(BaseModel):
             )
         if not self.demo and self.secret_key is None:
             raise ValueError("SAHAYAK_SECRET_KEY is required outside demo mode")
+        for channel, fields in CHANNEL_REQUIRED.items():
+            present = [f for f in fields if getattr(self, f) is not None]
+            if present and len(present) < len(fields):
+                missing = ", ".join(_env_name(f) for f in fields if getattr(self, f) is None)
+                raise ValueError(f"the {channel} channel is partly configured: missing {missing}")
+        if self.twilio_account_sid is not None and self.public_url is None:
+            raise ValueError("the SMS channel needs SAHAYAK_PUBLIC_URL (Twilio signs the public URL)")
         if self.core_banking_auth_header is not None and ":" not in self.core_banking_auth_header.get_secret_value():
             raise ValueError("SAHAYAK_CORE_BANKING_AUTH_HEADER must look like 'Name: value'")
         return self

@@ -51,6 +51,9 @@ class Capabilities:
     max_buttons: int = 3
     max_text: int = 4096  # longest text in one message; longer text is split
     rich_text: bool = False
+    # The sender address is a phone number (WhatsApp, SMS, a call): it names the customer to look up,
+    # but it is a claim (SMS and caller ID can be spoofed), so OTP is still required.
+    phone_sender: bool = False
 
 
 @dataclass(frozen=True)

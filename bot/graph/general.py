@@ -118,8 +118,11 @@ async def fallback(state: ConversationState, runtime: Ctx) -> dict:
 
 
 async def account_gate(state: ConversationState, runtime: Ctx) -> Command:
-    if is_verified(state, runtime.context):
+    ctx = runtime.context
+    if is_verified(state, ctx):
         return Command(goto="run_pending")
+    if ctx.sender_phone:  # WhatsApp / SMS: the number names the customer; the OTP still proves it
+        return Command(goto="identify")
     return Command(goto="ask_identity")
 
 
@@ -144,7 +147,10 @@ async def identify(state: ConversationState, runtime: Ctx) -> Command:
         ctx.reply(t("otp_unavailable", _lang(state, ctx)))
         ctx.outcome = "otp_unavailable"
         return Command(goto=END, update={"step": "idle"})
-    identifier = parse_identifier(ctx.text)
+    identifier = parse_identifier(ctx.text) if state.get("step") == "await_identity" else None
+    identifier = identifier or ctx.sender_phone
+    if identifier is None:
+        return Command(goto="ask_identity")
     ctx.tools.append("core.find_customer")
     try:
         customer = await ctx.services.bank.find_customer(identifier)
@@ -341,10 +347,10 @@ def build_general_graph(checkpointer):
     graph.add_node("understand", understand, destinations=routes)
     graph.add_node("greet", greet)
     graph.add_node("fallback", fallback)
-    graph.add_node("account_gate", account_gate, destinations=("run_pending", "ask_identity"))
+    graph.add_node("account_gate", account_gate, destinations=("run_pending", "identify", "ask_identity"))
     graph.add_node("ask_identity", ask_identity)
     graph.add_node("identity_invalid", identity_invalid)
-    graph.add_node("identify", identify, destinations=("send_otp", END))
+    graph.add_node("identify", identify, destinations=("send_otp", "ask_identity", END))
     graph.add_node("send_otp", send_otp)
     graph.add_node("check_otp", check_otp, destinations=("run_pending", "escalate", "ask_identity", END))
     graph.add_node("run_pending", run_pending, destinations=("balance", "recent"))

@@ -50,6 +50,7 @@ class TurnContext:
     tools: list[str] = field(default_factory=list)
     outcome: str = "answered"
     expect_otp: bool = False  # the conversation was waiting for a code when this message arrived
+    sender_phone: str | None = None  # E.164, on channels whose sender is a phone number
 
     def reply(self, text: str, buttons: tuple[str, ...] | list[str] = ()) -> None:
         self.replies.append(OutboundMessage(text, tuple(buttons)))

@@ -12,6 +12,7 @@ from bot.auth.otp import OtpService
 from bot.settings import Settings
 from bot.stores.audit import AuditLog
 from bot.stores.cases import Cases
+from bot.stores.channel_state import ContactWindows, DeliveryStatuses, OptOuts
 from bot.stores.checkpoints import postgres_checkpointer, sqlite_checkpointer
 from bot.stores.claims import Claims, RedisClaims, SqlClaims
 from bot.stores.inbox import Inbox
@@ -32,6 +33,9 @@ class Stores:
     checkpointer: Any
     outbox: DemoOutbox | None  # demo mode only
     redis: Any | None
+    deliveries: DeliveryStatuses
+    opt_outs: OptOuts
+    windows: ContactWindows
 
 
 @contextlib.asynccontextmanager
@@ -66,7 +70,9 @@ async def open_stores(settings: Settings) -> AsyncIterator[Stores]:
         stores = Stores(db=db, claims=claims, inbox=inbox, audit=AuditLog(db), cases=Cases(db), otp=otp,
                         locks=ConversationLocks(redis, settings.redis_prefix,
                                                 lease_s=settings.turn_timeout_s + 30), checkpointer=checkpointer,
-                        outbox=outbox, redis=redis)
-        for store in (stores.inbox, stores.claims, stores.audit, stores.cases, stores.otp):
+                        outbox=outbox, redis=redis, deliveries=DeliveryStatuses(db), opt_outs=OptOuts(db),
+                        windows=ContactWindows(db))
+        for store in (stores.inbox, stores.claims, stores.audit, stores.cases, stores.otp, stores.deliveries,
+                      stores.opt_outs, stores.windows):
             await store.setup()
         yield stores
