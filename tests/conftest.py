@@ -4,6 +4,7 @@ PostgreSQL and Redis servers (each test gets its own database / key prefix and c
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import secrets
 import socket
@@ -71,9 +72,9 @@ async def live_gateway(make_settings):
         await runner.cleanup()
 
 
-@pytest.fixture
-async def postgres_url():
-    """A fresh PostgreSQL database for this test, dropped afterwards."""
+@contextlib.asynccontextmanager
+async def fresh_postgres_database():
+    """Create a uniquely named PostgreSQL database, yield its URL, drop it afterwards."""
     try:
         import psycopg
 
@@ -87,6 +88,13 @@ async def postgres_url():
     finally:
         await admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
         await admin.close()
+
+
+@pytest.fixture
+async def postgres_url():
+    """A fresh PostgreSQL database for this test, dropped afterwards."""
+    async with fresh_postgres_database() as url:
+        yield url
 
 
 @pytest.fixture

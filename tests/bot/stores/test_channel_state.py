@@ -6,16 +6,20 @@ import pytest
 
 from bot.stores.channel_state import ContactWindows, DeliveryStatuses, OptOuts
 from bot.stores.sql import PostgresDb, SqliteDb
+from conftest import fresh_postgres_database
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
 async def db(request, tmp_path):
     if request.param == "sqlite":
         database = await SqliteDb.open(tmp_path / "state.sqlite")
+        yield database
+        await database.close()
     else:
-        database = await PostgresDb.open(request.getfixturevalue("postgres_url"))
-    yield database
-    await database.close()
+        async with fresh_postgres_database() as url:
+            database = await PostgresDb.open(url)
+            yield database
+            await database.close()
 
 
 async def test_delivery_status_only_moves_forward(db):
