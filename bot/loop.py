@@ -20,7 +20,7 @@ from bot.graph.state import Services, TurnContext
 from bot.masking import mask
 from bot.stores.factory import Stores
 from bot.stores.audit import AuditRecord
-from channels.base import Channel, InboundMessage, OutboundMessage, render
+from channels.base import Attachment, Channel, InboundMessage, OutboundMessage, render
 
 log = logging.getLogger("sahayak.loop")
 
@@ -39,14 +39,16 @@ class TurnResult:
 def inbound_to_json(msg: InboundMessage) -> dict:
     return {"channel": msg.channel, "conversation": msg.conversation, "sender": msg.sender, "text": msg.text,
             "message_id": msg.message_id, "received_at": msg.received_at.isoformat(),
-            "language_hint": msg.language_hint}
+            "language_hint": msg.language_hint,
+            "attachments": [{"kind": a.kind, "mime_type": a.mime_type, "ref": a.ref} for a in msg.attachments]}
 
 
 def inbound_from_json(data: dict) -> InboundMessage:
     return InboundMessage(channel=data["channel"], conversation=data["conversation"], sender=data["sender"],
                           text=data["text"], message_id=data["message_id"],
                           received_at=datetime.fromisoformat(data["received_at"]),
-                          language_hint=data.get("language_hint"))
+                          language_hint=data.get("language_hint"),
+                          attachments=tuple(Attachment(**a) for a in data.get("attachments", ())))
 
 
 class ConversationLoop:

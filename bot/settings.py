@@ -127,6 +127,14 @@ class Settings(BaseModel):
                 raise ValueError(f"the {channel} channel is partly configured: missing {missing}")
         if self.twilio_account_sid is not None and self.public_url is None:
             raise ValueError("the SMS channel needs SAHAYAK_PUBLIC_URL (Twilio signs the public URL)")
+        if self.email_address is None and (self.email_smtp_listen_port is not None
+                                           or self.mailgun_signing_key is not None):
+            raise ValueError("SAHAYAK_EMAIL_SMTP_LISTEN_PORT and SAHAYAK_MAILGUN_SIGNING_KEY receive mail for the "
+                             "email channel: set SAHAYAK_EMAIL_ADDRESS and SAHAYAK_EMAIL_SMTP_RELAY_HOST too")
+        if (self.email_smtp_username is None) != (self.email_smtp_password is None):
+            raise ValueError("SAHAYAK_EMAIL_SMTP_USERNAME and SAHAYAK_EMAIL_SMTP_PASSWORD go together")
+        if self.email_address is not None and not re.fullmatch(r"[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+", self.email_address):
+            raise ValueError("SAHAYAK_EMAIL_ADDRESS must be a bare address like support@bank.example")
         if self.core_banking_auth_header is not None and ":" not in self.core_banking_auth_header.get_secret_value():
             raise ValueError("SAHAYAK_CORE_BANKING_AUTH_HEADER must look like 'Name: value'")
         return self

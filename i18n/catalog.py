@@ -101,6 +101,17 @@ MESSAGES: dict[str, dict[str, str]] = {
     "account_kind_current": {"en": "current", "hi": "चालू"},
     "account_kind_salary": {"en": "salary", "hi": "वेतन"},
     "account_kind_nre": {"en": "NRE", "hi": "NRE"},
+    # WhatsApp: the list-message button, the reply to media we cannot read, and the one notice per
+    # conversation when messages sent during an outage arrive late (they are not answered one by one).
+    "wa_list_button": {"en": "Options", "hi": "विकल्प"},
+    "wa_unsupported": {
+        "en": "Sorry, I can read text messages and voice notes, but not this kind of message. Please type your question.",
+        "hi": "क्षमा करें, मैं टेक्स्ट संदेश और वॉइस नोट पढ़ सकता हूँ, पर इस तरह का संदेश नहीं। कृपया अपना सवाल लिखकर भेजें।",
+    },
+    "wa_back_after_outage": {
+        "en": "Sorry for the silence: our WhatsApp service was unavailable for a while and is back now. We have received your earlier messages. Please send your request again and we will help you right away.",
+        "hi": "जवाब न दे पाने के लिए क्षमा करें: हमारी WhatsApp सेवा कुछ समय के लिए उपलब्ध नहीं थी और अब फिर से चालू है। आपके पिछले संदेश हमें मिल गए हैं। कृपया अपना अनुरोध दोबारा भेजें, हम तुरंत आपकी मदद करेंगे।",
+    },
 }
 
 SUPPORTED = ("en", "hi")

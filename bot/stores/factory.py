@@ -15,8 +15,10 @@ from bot.stores.cases import Cases
 from bot.stores.channel_state import ContactWindows, DeliveryStatuses, OptOuts
 from bot.stores.checkpoints import postgres_checkpointer, sqlite_checkpointer
 from bot.stores.claims import Claims, RedisClaims, SqlClaims
+from bot.stores.email_state import EmailThreads, WebhookTokens
 from bot.stores.inbox import Inbox
 from bot.stores.locks import ConversationLocks
+from bot.stores.notices import Notices
 from bot.stores.outbox import DemoOutbox
 from bot.stores.sql import PostgresDb, Sql, SqliteDb
 
@@ -36,6 +38,9 @@ class Stores:
     deliveries: DeliveryStatuses
     opt_outs: OptOuts
     windows: ContactWindows
+    notices: Notices  # at-most-once-per-period channel notices (WhatsApp "we're back")
+    email_threads: EmailThreads  # whom and under which subject to answer, per email conversation
+    webhook_tokens: WebhookTokens  # replay cache of signed webhook tokens (Mailgun)
 
 
 @contextlib.asynccontextmanager
@@ -71,8 +76,10 @@ async def open_stores(settings: Settings) -> AsyncIterator[Stores]:
                         locks=ConversationLocks(redis, settings.redis_prefix,
                                                 lease_s=settings.turn_timeout_s + 30), checkpointer=checkpointer,
                         outbox=outbox, redis=redis, deliveries=DeliveryStatuses(db), opt_outs=OptOuts(db),
-                        windows=ContactWindows(db))
+                        windows=ContactWindows(db), notices=Notices(db),
+                        email_threads=EmailThreads(db), webhook_tokens=WebhookTokens(db))
         for store in (stores.inbox, stores.claims, stores.audit, stores.cases, stores.otp, stores.deliveries,
-                      stores.opt_outs, stores.windows):
+                      stores.opt_outs, stores.windows, stores.notices, stores.email_threads,
+                      stores.webhook_tokens):
             await store.setup()
         yield stores

@@ -114,3 +114,12 @@ async def test_a_failed_audit_write_closes_the_message_and_does_not_block_restar
     await client.close()
     client = await aiohttp_client(create_app(settings))  # and start-up has nothing stuck to replay
     assert (await client.get("/healthz")).status == 200
+
+
+def test_inbox_payload_round_trips_attachments():
+    from bot.loop import inbound_from_json
+    from channels.base import Attachment
+
+    msg = InboundMessage("whatsapp", "+919812345678", "+919812345678", "🎤", "wamid.A",
+                         datetime.now(timezone.utc), attachments=(Attachment("audio", "audio/ogg", "media-1"),))
+    assert inbound_from_json(inbound_to_json(msg)) == msg
