@@ -23,6 +23,7 @@ test: venv
 
 bench: venv
 	$(PY) -m bench.turns
+	$(PY) -m bench.webhooks
 
 # Debian packages the browser test needs (Chromium for the widget test). Needs root.
 system-deps:
