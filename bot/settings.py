@@ -195,5 +195,6 @@ def load_settings(environ: Mapping[str, str], config_file: str | Path | None = N
         for err in e.errors():
             field = str(err["loc"][0]) if err["loc"] else ""
             where = origin.get(field, _env_name(field) if field else "settings")
-            problems.append(f"{where}: {err['msg']}")
+            message = err["msg"].removeprefix("Value error, ")
+            problems.append(f"{where}: {message}" if field else message)
         raise SettingsError("invalid settings:\n  " + "\n  ".join(problems)) from None
