@@ -152,7 +152,7 @@ class ConversationLoop:
                 self.graph.ainvoke({}, config, context=ctx, durability="exit"), self.turn_timeout_s)
         except Exception as e:
             # The customer's words are never in this log line; the traceback type and place are.
-            log.exception("turn failed in %s: %s", key, type(e).__name__)
+            log.exception("turn failed in %s: %s", mask(key), type(e).__name__)
             failed = True
             ctx.outcome = "error"
             ctx.replies = [OutboundMessage(SORRY.get(ctx_language(ctx, state), SORRY["en"]))]
@@ -198,7 +198,7 @@ class ConversationLoop:
                         await self._turn(msg)
                         count += 1
             except Exception as e:
-                log.error("replay of a message in %s failed: %s", msg.conversation_key, type(e).__name__)
+                log.error("replay of a message in %s failed: %s", mask(msg.conversation_key), type(e).__name__)
         return count
 
 

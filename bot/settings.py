@@ -29,6 +29,11 @@ CHANNEL_REQUIRED: dict[str, tuple[str, ...]] = {
 }
 
 
+# Shared secrets that sign or verify webhooks: short ones can be guessed, empty ones computed by anyone.
+MIN_SECRET_LENGTH = {"whatsapp_verify_token": 8, "whatsapp_app_secret": 16, "whatsapp_access_token": 16,
+                     "twilio_auth_token": 16, "mailgun_signing_key": 16, "email_smtp_password": 1}
+
+
 class SettingsError(Exception):
     """A setting is missing or invalid; the message names it."""
 
@@ -120,6 +125,10 @@ class Settings(BaseModel):
             )
         if not self.demo and self.secret_key is None:
             raise ValueError("SAHAYAK_SECRET_KEY is required outside demo mode")
+        for field, minimum in MIN_SECRET_LENGTH.items():
+            value = getattr(self, field)
+            if value is not None and len(value.get_secret_value().strip()) < minimum:
+                raise ValueError(f"{_env_name(field)} must be at least {minimum} characters")
         for channel, fields in CHANNEL_REQUIRED.items():
             present = [f for f in fields if getattr(self, f) is not None]
             if present and len(present) < len(fields):
@@ -174,6 +183,8 @@ def load_settings(environ: Mapping[str, str], config_file: str | Path | None = N
         except ConfigError as e:
             raise SettingsError(str(e)) from None
         for key, value in data.items():
+            if isinstance(value, str) and not value.strip():
+                raise SettingsError(f"{config_file}:{lines.get((key,), '?')}: {key} is empty (remove it to use the default)")
             values[key] = value
             origin[key] = f"{config_file}:{lines.get((key,), '?')}: {key}"
     known = set(Settings.model_fields)
@@ -183,6 +194,10 @@ def load_settings(environ: Mapping[str, str], config_file: str | Path | None = N
         field = name[len(ENV_PREFIX):].lower()
         if field not in known:
             raise SettingsError(f"{name} is not a known setting (known: {', '.join(sorted(_env_name(k) for k in known))})")
+        if not value.strip():
+            # An empty value is almost always an unset ${VAR} in a deployment file; for a secret it
+            # would mean an HMAC anyone can compute. Unset it to get the default.
+            raise SettingsError(f"{name} is set but empty (unset it to use the default)")
         values[field] = value
         origin[field] = name
     for key in values:

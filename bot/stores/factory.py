@@ -23,6 +23,11 @@ from bot.stores.outbox import DemoOutbox
 from bot.stores.sql import PostgresDb, Sql, SqliteDb
 
 
+# Worst case for delivering one turn's replies with every provider's bounded retries (SMS: 3 bodies x
+# 4 tries x 15 s timeouts plus backoff).
+DELIVERY_BUDGET_S = 240
+
+
 @dataclass(frozen=True)
 class Stores:
     db: Sql
@@ -70,11 +75,14 @@ async def open_stores(settings: Settings) -> AsyncIterator[Stores]:
             await outbox.setup()
         otp = OtpService(db, settings.resolved_secret(), ttl_s=settings.otp_ttl_s,
                          max_checks=settings.otp_max_checks, max_sends=settings.otp_max_sends)
+        # The lock is held through the turn *and* the delivery of its replies (so replies of
+        # consecutive turns never interleave); provider retries can take minutes in the worst case.
+        lease_s = settings.turn_timeout_s + DELIVERY_BUDGET_S
         inbox = Inbox(db)
         claims: Claims = RedisClaims(redis, settings.redis_prefix, inbox) if redis is not None else SqlClaims(inbox)
         stores = Stores(db=db, claims=claims, inbox=inbox, audit=AuditLog(db), cases=Cases(db), otp=otp,
-                        locks=ConversationLocks(redis, settings.redis_prefix,
-                                                lease_s=settings.turn_timeout_s + 30), checkpointer=checkpointer,
+                        locks=ConversationLocks(redis, settings.redis_prefix, lease_s=lease_s,
+                                                wait_s=lease_s + settings.turn_timeout_s), checkpointer=checkpointer,
                         outbox=outbox, redis=redis, deliveries=DeliveryStatuses(db), opt_outs=OptOuts(db),
                         windows=ContactWindows(db), notices=Notices(db),
                         email_threads=EmailThreads(db), webhook_tokens=WebhookTokens(db))

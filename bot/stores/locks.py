@@ -71,7 +71,7 @@ class ConversationLocks:
                 f"{self._prefix}lock:{key}", timeout=self._lease_s, blocking_timeout=self._wait_s, sleep=0.005
             )
             if not await lock.acquire():
-                raise TimeoutError(f"conversation busy: {key}")
+                raise TimeoutError("conversation busy")  # no key: it may be a phone number
             try:
                 yield
             finally:

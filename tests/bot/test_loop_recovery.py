@@ -123,3 +123,21 @@ def test_inbox_payload_round_trips_attachments():
     msg = InboundMessage("whatsapp", "+919812345678", "+919812345678", "🎤", "wamid.A",
                          datetime.now(timezone.utc), attachments=(Attachment("audio", "audio/ogg", "media-1"),))
     assert inbound_from_json(inbound_to_json(msg)) == msg
+
+
+async def test_a_failed_turn_is_logged_without_the_customers_number(gateway, caplog):
+    from gateway import LOOP
+
+    client = await gateway()
+    loop = client.server.app[LOOP]
+
+    async def broken(*args, **kwargs):
+        raise RuntimeError("graph exploded")
+
+    loop.graph.ainvoke = broken
+    msg = InboundMessage("sms", "+919812345678", "+919812345678", "balance", "SMfail1", datetime.now(timezone.utc))
+    with caplog.at_level("INFO"):
+        result = await loop.handle(msg)
+    assert result.replies and "Sorry" in result.replies[0].text
+    logged = "\n".join(r.getMessage() + (r.exc_text or "") for r in caplog.records)
+    assert "turn failed" in logged and "+919812345678" not in logged and "5678" in logged

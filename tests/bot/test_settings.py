@@ -75,3 +75,26 @@ def test_check_config_succeeds_on_the_shipped_files(tmp_path):
                          timeout=60)
     assert run.returncode == 0, run.stderr
     assert "configuration OK: persona 'general'" in run.stdout
+
+
+@pytest.mark.parametrize("name", ["SAHAYAK_WHATSAPP_APP_SECRET", "SAHAYAK_TWILIO_AUTH_TOKEN",
+                                  "SAHAYAK_MAILGUN_SIGNING_KEY", "SAHAYAK_PORT", "SAHAYAK_SECRET_KEY"])
+def test_an_empty_value_is_refused_not_taken_as_a_secret(name):
+    # An HMAC keyed with "" can be computed by anyone: an unset ${VAR} must never start a channel.
+    with pytest.raises(SettingsError, match=f"{name} is set but empty"):
+        load_settings({"SAHAYAK_DEMO": "1", name: "  "})
+
+
+def test_short_webhook_secrets_are_refused():
+    env = {"SAHAYAK_DEMO": "1", "SAHAYAK_WHATSAPP_VERIFY_TOKEN": "verify-me", "SAHAYAK_WHATSAPP_APP_SECRET": "short",
+           "SAHAYAK_WHATSAPP_ACCESS_TOKEN": "EAAG" + "x" * 20, "SAHAYAK_WHATSAPP_PHONE_NUMBER_ID": "1065"}
+    with pytest.raises(SettingsError, match="SAHAYAK_WHATSAPP_APP_SECRET must be at least 16"):
+        load_settings(env)
+    load_settings({**env, "SAHAYAK_WHATSAPP_APP_SECRET": "s" * 16})
+
+
+def test_an_empty_yaml_value_is_refused(tmp_path):
+    cfg = tmp_path / "sahayak.yaml"
+    cfg.write_text("demo: true\nmailgun_signing_key: ''\n")
+    with pytest.raises(SettingsError, match=r"sahayak.yaml:2: mailgun_signing_key is empty"):
+        load_settings({}, cfg)
