@@ -160,8 +160,8 @@ async def run(env_extra: dict, senders: int, per_sender: int) -> dict[str, dict]
             env.update({
                 "SAHAYAK_DEMO": "true", "SAHAYAK_PORT": str(port), "SAHAYAK_DATA_DIR": data,
                 "SAHAYAK_LOG_LEVEL": "WARNING", "SAHAYAK_PUBLIC_URL": PUBLIC_URL,
-                "SAHAYAK_WHATSAPP_VERIFY_TOKEN": "bench", "SAHAYAK_WHATSAPP_APP_SECRET": APP_SECRET,
-                "SAHAYAK_WHATSAPP_ACCESS_TOKEN": "bench-token", "SAHAYAK_WHATSAPP_PHONE_NUMBER_ID": PHONE_ID,
+                "SAHAYAK_WHATSAPP_VERIFY_TOKEN": "bench-verify-token", "SAHAYAK_WHATSAPP_APP_SECRET": APP_SECRET,
+                "SAHAYAK_WHATSAPP_ACCESS_TOKEN": "bench-access-token-0123456789", "SAHAYAK_WHATSAPP_PHONE_NUMBER_ID": PHONE_ID,
                 "SAHAYAK_WHATSAPP_API_URL": f"http://127.0.0.1:{http_port}/v21.0",
                 "SAHAYAK_TWILIO_ACCOUNT_SID": TWILIO_SID, "SAHAYAK_TWILIO_AUTH_TOKEN": TWILIO_TOKEN,
                 "SAHAYAK_TWILIO_FROM": "+911140001234", "SAHAYAK_TWILIO_API_URL": f"http://127.0.0.1:{http_port}",
