@@ -13,9 +13,12 @@ Inbound, either or both of:
 Outbound through an SMTP relay (aiosmtplib): one email per turn, in the customer's thread (In-Reply-To,
 References, "Re: <subject>"), plain text and HTML, bounded retries on temporary (4xx) failures.
 
-One conversation per thread and From address (see `email_parse.conversation_id`). The From address is
-a claim, not an identity: the graph asks for the registered mobile or customer id and an OTP before any
-account data, and verification lives in the conversation, so a new thread starts unverified.
+One conversation per thread and From address: a message joins the conversation of the first id it
+carries (its own, In-Reply-To, References) that is known for its From address (every id the bank sent
+or accepted is remembered), else starts one named by its thread's root and sender
+(`email_parse.conversation_id`). The From address is a claim, not an identity: the graph asks for the
+registered mobile or customer id and an OTP before any account data, and verification lives in the
+conversation, so a new thread starts unverified.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ import re
 import time
 import urllib.parse
 from datetime import datetime, timezone
+from email.message import EmailMessage
 
 import aiosmtplib
 from aiohttp import web
@@ -37,8 +41,9 @@ from aiosmtpd.smtp import SMTP
 from bot.appkeys import CHANNELS, LOOP, PERSONA, STORES
 from bot.masking import mask
 from channels.base import Capabilities, InboundMessage, Rendered
-from channels.email_compose import compose, new_message_id, reply_subject
+from channels.email_compose import WIRE_POLICY, WIRE_POLICY_UTF8, compose, new_message_id, reply_subject
 from channels.email_parse import (
+    MAX_REFERENCES,
     MalformedEmail,
     NothingToAnswer,
     ParsedEmail,
@@ -120,15 +125,42 @@ class EmailChannel:
             log.error("email could not be taken in: %s", type(task.exception()).__name__, exc_info=task.exception())
 
     async def _take_in(self, parsed: ParsedEmail, text: str) -> bool:
-        conversation = conversation_id(parsed.thread_root, parsed.sender)
-        await self.stores.email_threads.remember(
-            conversation, customer=parsed.sender, subject=parsed.subject, root=parsed.thread_root,
-            message_id=parsed.message_id, references=parsed.reply_references())
+        threads = self.stores.email_threads
+        conversation = await self.conversation_of(parsed)
+        references = parsed.reply_references()
+        if not parsed.references and parsed.in_reply_to:
+            # A client that sends In-Reply-To alone: when we know that parent, the chain is its
+            # references and this id (RFC 5322 3.6.4), so our answer still names the thread's root.
+            parent = await threads.references_of(conversation, parsed.sender, parsed.in_reply_to)
+            if parent is not None:
+                references = bound_references([*parent, parsed.message_id])
+        # Before the claim, only what cannot go back in time: the thread's record if it is new (the
+        # turn's reply needs it) and this message's own id (written once).
+        await threads.open(conversation, customer=parsed.sender, subject=parsed.subject,
+                           root=parsed.thread_root, message_id=parsed.message_id, references=references)
+        await threads.remember_message(conversation, customer=parsed.sender, message_id=parsed.message_id,
+                                       references=references)
         msg = InboundMessage(channel=self.name, conversation=conversation, sender=parsed.sender, text=text,
                              message_id=parsed.message_id, received_at=datetime.now(timezone.utc))
         turn = await self.loop.accept(msg)
         log.info("email %s in %s", "accepted" if turn is not None else "duplicate", conversation)
-        return turn is not None
+        if turn is None:
+            return False
+        # Only a message whose claim won moves the thread on: a redelivered older email is a
+        # duplicate and leaves the latest message where it is.
+        await threads.advance(conversation, subject=parsed.subject, message_id=parsed.message_id,
+                              references=references)
+        return True
+
+    async def conversation_of(self, parsed: ParsedEmail) -> str:
+        """The conversation a message belongs to: that of the first id it carries that we know for
+        its sender (its own id, for a redelivery; then In-Reply-To; then References from the most
+        recent), else a new one for its thread's root and sender. So a reply carrying only
+        In-Reply-To, pointing at the bank's answer, stays in its (verified) conversation, while
+        another From address never joins someone else's: ids are looked up per address."""
+        ids = [parsed.message_id, parsed.in_reply_to, *reversed(parsed.references[-MAX_REFERENCES:])]
+        known = await self.stores.email_threads.find_conversation(parsed.sender, [i for i in ids if i])
+        return known or conversation_id(parsed.thread_root, parsed.sender)
 
     def answerable(self, parsed: ParsedEmail) -> bool:
         """Never answer automatic mail or our own address: that is how mail loops start."""
@@ -166,12 +198,20 @@ class EmailChannel:
             raise LookupError("no email thread is recorded for this conversation")
         text = "\n\n".join(m.text for m in messages if m.text)
         parent = in_reply_to or thread.last_message_id
-        references = thread.references if parent in thread.references else bound_references(
-            [*thread.references, parent])
+        # What a reply to that very message references (kept per message: the thread's latest may
+        # have moved on while this turn ran).
+        references = await self.stores.email_threads.references_of(conversation, thread.customer, parent)
+        if references is None:
+            references = thread.references if parent in thread.references else bound_references(
+                [*thread.references, parent])
         message_id = new_message_id(self.domain)
         email = compose(from_address=self.address, from_name=self.bank_name, to=thread.customer,
                         subject=reply_subject(thread.subject), text=text, message_id=message_id,
                         in_reply_to=parent, references=references)
+        # Known before it leaves: the customer's answer to it may carry only this id (In-Reply-To).
+        await self.stores.email_threads.remember_message(
+            conversation, customer=thread.customer, message_id=message_id,
+            references=bound_references([*references, message_id]))
         await self._deliver(email, thread.customer, message_id)
 
     async def notify(self, to: str, subject: str, body: str) -> None:
@@ -182,13 +222,20 @@ class EmailChannel:
                         text=body, message_id=message_id, auto_reply=False)
         await self._deliver(email, recipient, message_id)
 
-    async def _deliver(self, email, recipient: str, message_id: str) -> None:
+    async def _deliver(self, email: EmailMessage, recipient: str, message_id: str) -> None:
+        # Flattened here, not by aiosmtplib: its policy.SMTP would RFC 2047-encode a threading id
+        # longer than 78 characters, and the customer's client would no longer thread our answer
+        # (see email_compose.WIRE_POLICY). The parts are 7-bit, so no BODY=8BITMIME is needed.
+        utf8 = not (recipient.isascii() and self.address.isascii())
+        data = email.as_bytes(policy=WIRE_POLICY_UTF8 if utf8 else WIRE_POLICY)
         error = "unknown"
         for attempt in range(SEND_ATTEMPTS):
             if attempt:
                 await asyncio.sleep(self.retry_delays[min(attempt - 1, len(self.retry_delays) - 1)])
             try:
-                await aiosmtplib.send(email, hostname=self.relay_host, port=self.relay_port,
+                await aiosmtplib.send(data, sender=self.address, recipients=[recipient],
+                                      mail_options=["SMTPUTF8"] if utf8 else None,
+                                      hostname=self.relay_host, port=self.relay_port,
                                       start_tls=self.starttls, username=self.username, password=self.password,
                                       timeout=SEND_TIMEOUT_S, local_hostname=self.domain)
             except (aiosmtplib.SMTPException, OSError, asyncio.TimeoutError) as e:

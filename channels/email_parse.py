@@ -3,6 +3,10 @@ customer's new words without the quoted history and signature, HTML converted to
 
 No I/O here: `channels/email.py` feeds these raw SMTP bytes or Mailgun's form fields.
 
+Every email is hostile input, so the work is bounded whatever it holds: HTML is read by a one-pass
+tokenizer of our own into at most MAX_HTML_TEXT characters (one quote marker whatever the nesting),
+and headers are cut before the stdlib parses them, within a per-message budget (`_BoundedPolicy`).
+
 What "the new words" means, in the order it is applied (`strip_reply`):
 
 * quoted lines (`>`) are dropped, wherever they are (top-posted, bottom-posted or interleaved), with
@@ -28,7 +32,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import getaddresses, parseaddr
-from html.parser import HTMLParser
+from html import unescape
 
 MAX_TEXT = 4000  # characters handed to the bot; a customer's own words are far shorter
 MAX_SUBJECT = 200
@@ -162,7 +166,7 @@ def sender_address(value: str | None) -> str:
     if not addresses:  # getaddresses gives up on some odd but readable forms that parseaddr takes
         _, single = parseaddr(str(value))
         addresses = [single] if single else []
-    if len(addresses) != 1 or not _ADDRESS.fullmatch(addresses[0]) or len(addresses[0]) > 254:
+    if len(addresses) != 1 or len(addresses[0]) > 254 or not _ADDRESS.fullmatch(addresses[0]):
         raise MalformedEmail("the From header must name exactly one valid address")
     return addresses[0].lower()
 
@@ -325,42 +329,151 @@ def strip_reply(text: str) -> str:
 
 # --- HTML to text ------------------------------------------------------------------------------------
 
+# What the conversion may produce: the customer's words come first in a reply (or after quotes, which
+# collapse to markers below), so this is ample, and it bounds memory and time whatever the HTML is.
+MAX_HTML_TEXT = 8 * MAX_TEXT
+# Quoted text is dropped by strip_reply whatever it says; only where it is matters. Past this many
+# characters a quote's lines become "> […]" markers (a run of them one), so an answer bottom-posted
+# under a long quoted history is still read.
+MAX_QUOTED_TEXT = MAX_TEXT
+_ELIDED = "[…]"
+
 _BLOCK = frozenset({"address", "article", "aside", "center", "dd", "div", "dl", "dt", "figure", "footer",
                     "form", "h1", "h2", "h3", "h4", "h5", "h6", "header", "li", "main", "nav", "ol", "section",
                     "table", "tbody", "thead", "tfoot", "tr", "ul"})
 _PARAGRAPH = frozenset({"p", "pre", "blockquote", "h1", "h2", "h3", "h4", "h5", "h6", "table", "ul", "ol"})
 _SKIP = frozenset({"script", "style", "head", "title", "template", "noscript", "xml", "svg"})
+# Elements whose content is raw text up to their end tag (never markup, never shown in an email).
+_RAW_TEXT = frozenset({"script", "style", "title", "textarea", "xmp", "iframe", "noembed", "noframes"})
+_RAW_TEXT_END = {name: re.compile(rf"</{name}[\s/>]", re.IGNORECASE) for name in _RAW_TEXT}
+
+# A tag: "<" or "</", then a name running to whitespace, "/" or ">" (as an HTML tokenizer reads it).
+_TAG_OPEN = re.compile(r"<(/?)([a-zA-Z][^\s/>]*)")
+# Inside a tag: the ">" that ends it, or a quoted attribute value (which may hold a ">").
+_IN_TAG = re.compile(r"""=[ \t\n\r\f]*(["'])|>""")
 
 
-class _HtmlText(HTMLParser):
-    """Text of an HTML email as a mail client would show it; <blockquote> content comes out as
-    "> " lines so that quote stripping treats it like quoted plain text."""
+def _tag_end(html: str, pos: int) -> int:
+    """Index of the ">" closing the tag whose attributes start at pos; -1 if it never closes."""
+    while True:
+        match = _IN_TAG.search(html, pos)
+        if match is None:
+            return -1
+        if match.group(1) is None:
+            return match.start()
+        close = html.find(match.group(1), match.end())
+        if close < 0:
+            return -1
+        pos = close + 1
+
+
+def html_events(html: str):
+    """("start" | "end", tag name) and ("data", text) events, in one pass: every step moves forward
+    and every search starts where the last ended, so the time is linear in the input whatever it is.
+    (Python 3.11's html.parser is quadratic on malformed markup, e.g. "<a" or "<!--" repeated, and
+    raises on "<![": an email is hostile input.) An unclosed tag, comment or raw-text element at the
+    end hides the rest, as in a browser; charrefs are decoded."""
+    pos, n = 0, len(html)
+    while pos < n:
+        lt = html.find("<", pos)
+        if lt < 0:
+            yield "data", unescape(html[pos:])
+            return
+        if lt > pos:
+            yield "data", unescape(html[pos:lt])
+        if html.startswith("<!--", lt):
+            end = html.find("-->", lt + 2)  # from lt+2: "<!-->" is an (empty) comment too
+            if end < 0:
+                return
+            pos = end + 3
+            continue
+        tag = _TAG_OPEN.match(html, lt)
+        if tag is None:
+            if html.startswith(("<!", "<?", "</"), lt):  # doctype, CDATA, processing instruction, "</3"
+                end = html.find(">", lt + 2)
+                if end < 0:
+                    return
+                pos = end + 1
+            else:  # a "<" that opens nothing is text ("a < b")
+                yield "data", "<"
+                pos = lt + 1
+            continue
+        end = _tag_end(html, tag.end())
+        if end < 0:
+            return
+        pos = end + 1
+        name = tag.group(2).lower()
+        if tag.group(1):
+            yield "end", name
+            continue
+        yield "start", name
+        if name in _RAW_TEXT:
+            close = _RAW_TEXT_END[name].search(html, pos)
+            if close is None:
+                return
+            pos = close.start()  # its end tag is read as one
+
+
+class _HtmlText:
+    """Text of an HTML email as a mail client would show it; <blockquote> content comes out as "> "
+    lines (one marker whatever the depth: quoted is quoted) so that quote stripping treats it like
+    quoted plain text. Bounded: at most MAX_HTML_TEXT characters, then the rest is not read."""
 
     def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.lines: list[tuple[int, str]] = []
+        self.lines: list[tuple[bool, str]] = []  # (quoted, line)
+        self.full = False
+        self._size = 0
+        self._quoted_size = 0
         self._buf: list[str] = []
-        self._buf_depth = 0
+        self._buf_size = 0
+        self._buf_quoted = False
         self._quote = 0
         self._skip = 0
         self._pre = 0
+
+    def feed(self, html: str) -> None:
+        for kind, value in html_events(html):
+            if kind == "data":
+                self.handle_data(value)
+            elif kind == "start":
+                self.handle_starttag(value)
+            else:
+                self.handle_endtag(value)
+            if self.full:
+                break
+
+    def _add(self, quoted: bool, line: str) -> None:
+        if self.full:
+            return
+        if quoted:
+            left = MAX_QUOTED_TEXT - self._quoted_size
+            line = line[:left] if left > 0 else _ELIDED
+            self._quoted_size += len(line) + 1
+        if (not line or (quoted and line == _ELIDED)) and self.lines and self.lines[-1] == (quoted, line):
+            return  # runs of blank lines (or of elided quoted lines) say no more than one
+        room = MAX_HTML_TEXT - self._size
+        if len(line) >= room:
+            line, self.full = line[:room], True
+        self._size += len(line) + 3  # the newline and a "> " marker at most
+        self.lines.append((quoted, line))
 
     def _flush(self) -> None:
         text = "".join(self._buf)
         text = text.strip("\n") if self._pre else " ".join(text.split())
         if text:
             for piece in text.split("\n"):
-                self.lines.append((self._buf_depth, piece.rstrip()))
+                self._add(self._buf_quoted, piece.rstrip())
         self._buf = []
+        self._buf_size = 0
 
     def _blank(self) -> None:
         self._flush()
         if self.lines and self.lines[-1][1]:
-            self.lines.append((self._quote, ""))
+            self._add(self._quote > 0, "")
         elif self.lines:  # a blank already there belongs to the level we are at now
-            self.lines[-1] = (self._quote, "")
+            self.lines[-1] = (self._quote > 0, "")
 
-    def handle_starttag(self, tag: str, attrs) -> None:
+    def handle_starttag(self, tag: str) -> None:
         if tag in _SKIP:
             self._skip += 1
         elif tag == "br":
@@ -368,10 +481,11 @@ class _HtmlText(HTMLParser):
                 self._flush()
             else:
                 self._buf = []
-                self.lines.append((self._quote, ""))
+                self._buf_size = 0
+                self._add(self._quote > 0, "")
         elif tag == "hr":
             self._flush()
-            self.lines.append((self._quote, "_" * 32))
+            self._add(self._quote > 0, "_" * 32)
         elif tag == "blockquote":
             self._blank()
             self._quote += 1
@@ -379,15 +493,12 @@ class _HtmlText(HTMLParser):
             self._blank()
             self._pre += 1
         elif tag in ("td", "th"):
-            self._buf.append(" ")
+            self._append(" ")
         elif tag in _BLOCK or tag == "p":
             self._flush()
             if tag == "li":
                 self._start_text()
-                self._buf.append("- ")
-
-    def handle_startendtag(self, tag: str, attrs) -> None:
-        self.handle_starttag(tag, attrs)  # <br/> is one break, not a start and an end
+                self._append("- ")
 
     def handle_endtag(self, tag: str) -> None:
         if tag in _SKIP:
@@ -407,7 +518,17 @@ class _HtmlText(HTMLParser):
 
     def _start_text(self) -> None:
         if not self._buf:
-            self._buf_depth = self._quote
+            self._buf_quoted = self._quote > 0
+
+    def _append(self, data: str) -> None:
+        # One run of text between breaks is bounded too (a megabyte without a break in it).
+        if self._buf_size >= MAX_HTML_TEXT:
+            return
+        self._buf.append(data)
+        self._buf_size += len(data)
+        if self._buf_size >= MAX_HTML_TEXT and not self._buf_quoted:
+            self._flush()  # it fills the text: the rest is not read (a quote's is elided instead)
+            self.full = True
 
     def handle_data(self, data: str) -> None:
         if self._skip:
@@ -417,24 +538,62 @@ class _HtmlText(HTMLParser):
             if not self._buf and not data.strip():
                 return
         self._start_text()
-        self._buf.append(data)
+        self._append(data)
 
     def text(self) -> str:
         self._flush()
-        out = []
-        for depth, line in self.lines:
-            out.append(("> " * depth + line) if line else (">" * depth))
-        return "\n".join(out).strip()
+        return "\n".join((f"> {line}" if line else ">") if quoted else line
+                         for quoted, line in self.lines).strip()
 
 
 def html_to_text(html: str) -> str:
     parser = _HtmlText()
     parser.feed(html)
-    parser.close()
     return clean_text(parser.text())
 
 
 # --- Whole messages --------------------------------------------------------------------------------------
+
+# The stdlib's header parser (policy.default's header registry) is quadratic on some input: a To: of
+# 16 KB of quote marks takes 2.5 s to parse, a megabyte of them hours, and each part's Content-Type is
+# parsed again at every look. So a header is cut before it is parsed, and all the parsing one message
+# can cause is bounded (MalformedEmail past it: a real email parses a few KB of headers).
+MAX_HEADER_CHARS = 512
+_HEADER_LIMITS = {"subject": 2000, "references": 8000, "in-reply-to": 2000, "message-id": 2000,
+                  # Parsed again and again, per part: kept short (the type comes first).
+                  "content-type": 256, "content-disposition": 256, "content-transfer-encoding": 64}
+MAX_HEADER_PARSING = 64 * 1024  # characters of headers parsed per message, re-parses included
+
+
+def cap_header(name: str, value: str) -> str:
+    limit = _HEADER_LIMITS.get(name.lower(), MAX_HEADER_CHARS)
+    if len(value) <= limit:
+        return value
+    if name.lower() == "references":  # the root comes first and the parent last: keep both ends
+        head = limit // 4
+        return f"{value[:head]} {value[-(limit - head - 1):]}"
+    return value[:limit]
+
+
+class _Budget:
+    def __init__(self, chars: int):
+        self.left = chars
+
+
+class _BoundedPolicy(email.policy.EmailPolicy):
+    """policy.default, with each header cut and the message's header parsing bounded."""
+
+    budget: _Budget | None = None  # one per message
+
+    def header_fetch_parse(self, name, value):
+        if isinstance(value, str):
+            value = cap_header(name, value)
+            if self.budget is not None:
+                self.budget.left -= len(value)
+                if self.budget.left < 0:
+                    raise MalformedEmail("the message has too many or too large headers")
+        return super().header_fetch_parse(name, value)
+
 
 def _is_automatic(get) -> bool:
     """RFC 3834 Auto-Submitted, Precedence bulk/junk/list, Exchange's and others' auto-reply marks,
@@ -472,7 +631,7 @@ def body_text(msg: EmailMessage) -> str:
 def parse_mime(raw: bytes) -> ParsedEmail:
     """An RFC 5322 message (as received over SMTP) -> ParsedEmail. Raises MalformedEmail."""
     try:
-        msg = email.message_from_bytes(raw, policy=email.policy.default)
+        msg = email.message_from_bytes(raw, policy=_BoundedPolicy(budget=_Budget(MAX_HEADER_PARSING)))
         sender = sender_address(msg.get("From"))
         subject_raw = str(msg.get("Subject") or "")
         text = body_text(msg)
@@ -513,7 +672,20 @@ def parse_mailgun(fields: Mapping[str, str]) -> ParsedEmail:
     and every MIME header as a field of its own (Message-Id, In-Reply-To, References, ...), plus all
     headers as a JSON list in message-headers. The body goes through our own stripping, so both inbound
     paths read a message the same way; Mailgun's stripped-text is the fallback."""
-    lower = {k.lower(): v for k, v in fields.items()}
+    try:
+        return _parse_mailgun(fields)
+    except MalformedEmail:
+        raise
+    except Exception as e:  # noqa: BLE001 - getaddresses, for one, recurses on hostile input
+        raise MalformedEmail(f"unreadable message ({type(e).__name__})") from None
+
+
+_BODY_FIELDS = frozenset({"body-plain", "stripped-text", "body-html", "stripped-html", "message-headers"})
+
+
+def _parse_mailgun(fields: Mapping[str, str]) -> ParsedEmail:
+    # Header fields are cut as in parse_mime: the address and subject parsers are not linear either.
+    lower = {k.lower(): (v if k.lower() in _BODY_FIELDS else cap_header(k, v)) for k, v in fields.items()}
     headers = _mailgun_headers(lower.get("message-headers"))
 
     def get(name: str) -> str | None:
@@ -551,5 +723,5 @@ def _mailgun_headers(raw: str | None) -> dict[str, str]:
     if isinstance(pairs, list):
         for pair in pairs:
             if isinstance(pair, list) and len(pair) == 2 and all(isinstance(p, str) for p in pair):
-                headers.setdefault(pair[0].lower(), pair[1])
+                headers.setdefault(pair[0].lower(), cap_header(pair[0], pair[1]))
     return headers

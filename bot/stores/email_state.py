@@ -2,6 +2,8 @@
 
 - email threads: per conversation, whom to answer, the subject to answer under, and the ids a reply
   must reference (written when a message is accepted, read when the turn's reply is sent);
+- email message ids: every Message-ID the bank sent and every one it accepted, with its conversation
+  and address, so that a reply carrying any of them (In-Reply-To alone will do) finds its conversation;
 - webhook tokens: the replay cache of signed inbound webhooks (Mailgun signs a timestamp and a
   one-time token; a token seen before is refused).
 """
@@ -20,6 +22,8 @@ THREAD_RETENTION_S = 180 * 24 * 3600
 # be remembered past it (kept a while longer for clock skew between Mailgun and us).
 TOKEN_RETENTION_S = 3600
 _PRUNE_EVERY_S = 60
+# Ids looked up per inbound message: its own, In-Reply-To and the References kept (20 at most).
+MAX_LOOKUP_IDS = 32
 
 
 @dataclass(frozen=True)
@@ -36,10 +40,18 @@ class EmailThreads:
     DDL = {
         "sqlite": """CREATE TABLE IF NOT EXISTS email_threads (conversation TEXT PRIMARY KEY,
             customer TEXT NOT NULL, subject TEXT NOT NULL, root TEXT NOT NULL, last_message_id TEXT NOT NULL,
-            refs TEXT NOT NULL, updated_at REAL NOT NULL)""",
+            refs TEXT NOT NULL, updated_at REAL NOT NULL);
+            CREATE TABLE IF NOT EXISTS email_messages (customer TEXT NOT NULL, message_id TEXT NOT NULL,
+            conversation TEXT NOT NULL, refs TEXT NOT NULL, created_at REAL NOT NULL,
+            PRIMARY KEY (customer, message_id));
+            CREATE INDEX IF NOT EXISTS email_messages_created_at ON email_messages (created_at)""",
         "postgres": """CREATE TABLE IF NOT EXISTS email_threads (conversation TEXT PRIMARY KEY,
             customer TEXT NOT NULL, subject TEXT NOT NULL, root TEXT NOT NULL, last_message_id TEXT NOT NULL,
-            refs TEXT NOT NULL, updated_at DOUBLE PRECISION NOT NULL)""",
+            refs TEXT NOT NULL, updated_at DOUBLE PRECISION NOT NULL);
+            CREATE TABLE IF NOT EXISTS email_messages (customer TEXT NOT NULL, message_id TEXT NOT NULL,
+            conversation TEXT NOT NULL, refs TEXT NOT NULL, created_at DOUBLE PRECISION NOT NULL,
+            PRIMARY KEY (customer, message_id));
+            CREATE INDEX IF NOT EXISTS email_messages_created_at ON email_messages (created_at)""",
     }
 
     def __init__(self, db: Sql):
@@ -48,18 +60,26 @@ class EmailThreads:
     async def setup(self) -> None:
         await self._db.script(self.DDL[self._db.dialect])
 
-    async def remember(self, conversation: str, *, customer: str, subject: str, root: str, message_id: str,
-                       references: tuple[str, ...]) -> None:
-        """Record the latest accepted message of a thread. The first non-empty subject stays: the thread
-        keeps its name even if a later reply edits it."""
+    async def open(self, conversation: str, *, customer: str, subject: str, root: str, message_id: str,
+                   references: tuple[str, ...]) -> None:
+        """Record a conversation's thread when its first message comes in (before the claim, so the
+        turn's reply finds whom to answer). Once recorded, this changes nothing: only `advance`
+        moves a thread on, and only for a message whose claim won."""
         await self._db.execute(
             """INSERT INTO email_threads (conversation, customer, subject, root, last_message_id, refs, updated_at)
-               VALUES (?, ?, ?, ?, ?, ?, ?)
-               ON CONFLICT (conversation) DO UPDATE SET customer = excluded.customer,
-                 subject = CASE WHEN email_threads.subject = '' THEN excluded.subject ELSE email_threads.subject END,
-                 last_message_id = excluded.last_message_id, refs = excluded.refs,
-                 updated_at = excluded.updated_at""",
+               VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (conversation) DO NOTHING""",
             (conversation, customer, subject, root, message_id, json.dumps(list(references)), time.time()))
+
+    async def advance(self, conversation: str, *, subject: str, message_id: str,
+                      references: tuple[str, ...]) -> None:
+        """The thread's latest accepted message. Called once the message's claim won: a redelivered
+        old message is a duplicate and must not move the thread back. The first non-empty subject
+        stays: the thread keeps its name even if a later reply edits it."""
+        await self._db.execute(
+            """UPDATE email_threads SET last_message_id = ?, refs = ?, updated_at = ?,
+                 subject = CASE WHEN subject = '' THEN ? ELSE subject END
+               WHERE conversation = ?""",
+            (message_id, json.dumps(list(references)), time.time(), subject, conversation))
 
     async def get(self, conversation: str) -> EmailThread | None:
         row = await self._db.fetchone(
@@ -69,9 +89,43 @@ class EmailThreads:
             return None
         return EmailThread(row[0], row[1], row[2], row[3], row[4], tuple(json.loads(row[5])))
 
+    async def remember_message(self, conversation: str, *, customer: str, message_id: str,
+                               references: tuple[str, ...]) -> None:
+        """A message of the conversation (one we sent to `customer`, or one `customer` sent us) and
+        the References a reply to it carries. Written once: a redelivery, or another conversation
+        claiming the same id, changes nothing."""
+        await self._db.execute(
+            "INSERT INTO email_messages (customer, message_id, conversation, refs, created_at)"
+            " VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+            (customer, message_id, conversation, json.dumps(list(references)), time.time()))
+
+    async def find_conversation(self, customer: str, ids: list[str] | tuple[str, ...]) -> str | None:
+        """The conversation of the first of `ids` known for this address (callers pass the message's
+        own id, then its In-Reply-To, then References from the most recent). Keyed by address: an id
+        known for someone else never lets another sender into their conversation."""
+        ids = list(dict.fromkeys(i for i in ids if i))[:MAX_LOOKUP_IDS]
+        if not ids:
+            return None
+        marks = ", ".join("?" for _ in ids)
+        rows = await self._db.fetchall(
+            f"SELECT message_id, conversation FROM email_messages WHERE customer = ? AND message_id IN ({marks})",
+            (customer, *ids))
+        found = dict(rows)
+        return next((found[i] for i in ids if i in found), None)
+
+    async def references_of(self, conversation: str, customer: str, message_id: str) -> tuple[str, ...] | None:
+        """What a reply to this message of the conversation references; None if it is not known."""
+        row = await self._db.fetchone(
+            "SELECT refs FROM email_messages WHERE customer = ? AND message_id = ? AND conversation = ?",
+            (customer, message_id, conversation))
+        return tuple(json.loads(row[0])) if row is not None else None
+
     async def prune(self, older_than_s: float = THREAD_RETENTION_S) -> int:
-        return await self._db.execute("DELETE FROM email_threads WHERE updated_at < ?",
-                                      (time.time() - older_than_s,))
+        """Forget idle threads and old message ids (a message is never newer than its thread's last
+        update, so the ids of a thread kept are the ones still referenced)."""
+        cutoff = time.time() - older_than_s
+        await self._db.execute("DELETE FROM email_messages WHERE created_at < ?", (cutoff,))
+        return await self._db.execute("DELETE FROM email_threads WHERE updated_at < ?", (cutoff,))
 
 
 class WebhookTokens:

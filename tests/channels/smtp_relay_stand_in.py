@@ -19,6 +19,7 @@ from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword
 class RelayStandIn:
     def __init__(self, username: str | None = None, password: str | None = None):
         self.messages: list[EmailMessage] = []
+        self.raw: list[bytes] = []  # each message's bytes as they came over DATA
         self.envelopes: list[tuple[str, list[str]]] = []
         self.failures: list[str] = []  # replies for the next DATA commands, in order
         self.data_attempts = 0
@@ -35,6 +36,7 @@ class RelayStandIn:
         message = email.message_from_bytes(envelope.original_content, policy=email.policy.default)
         async with self._arrived:
             self.messages.append(message)
+            self.raw.append(bytes(envelope.original_content))
             self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
             self._arrived.notify_all()
         return "250 2.0.0 OK: queued"

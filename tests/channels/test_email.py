@@ -28,6 +28,7 @@ from bot.appkeys import CHANNELS, LOOP, SETTINGS, STORES
 from bot.notify import ChannelNotifier
 from bot.settings import SettingsError, load_settings
 from channels import email as email_channel
+from channels import email_parse
 from channels.email import EMAIL
 
 FIXTURES = Path(__file__).parent / "fixtures" / "email"
@@ -243,6 +244,86 @@ async def test_another_sender_in_a_verified_thread_must_authenticate(email_gatew
     *_, reply = await relay.wait_for(4)
     assert reply["To"].addresses[0].addr_spec == intruder  # never to the verified customer's inbox
     assert "registered mobile number" in plain_text(reply) and "Your last" not in plain_text(reply)
+
+
+async def verified_thread(client, relay) -> tuple[EmailMessage, EmailMessage]:
+    """A thread in which Rajesh has verified: (his first email, the bank's balance answer)."""
+    await deliver(client, first := new_mail("What is my balance?"))
+    (ask,) = await relay.wait_for(1)
+    await deliver(client, reply_mail(ask, "+91 98123 45678"))
+    _, sent = await relay.wait_for(2)
+    await deliver(client, reply_mail(sent, await latest_otp(client, RAJESH_MOBILE)))
+    *_, answer = await relay.wait_for(3)
+    assert "Available balance: ₹" in plain_text(answer)
+    return first, answer
+
+
+def in_reply_to_only(parent: EmailMessage, text: str, *, sender: str = RAJESH) -> EmailMessage:
+    """A reply from a client that sends In-Reply-To and no References."""
+    msg = reply_mail(parent, text, sender=sender)
+    del msg["References"]
+    return msg
+
+
+async def test_a_reply_with_only_in_reply_to_stays_in_its_conversation(email_gateway, relay):
+    client = await email_gateway()
+    first, answer = await verified_thread(client, relay)
+    # In-Reply-To names the bank's answer; the thread's root is nowhere in the message.
+    await deliver(client, in_reply_to_only(answer, "Recent transactions"))
+    *_, recent = await relay.wait_for(4)
+    assert "Your last" in plain_text(recent)  # still verified: the same conversation
+    assert recent["To"].addresses[0].addr_spec == RAJESH
+    assert recent["References"].split()[0] == first["Message-ID"]  # and still in the customer's thread
+
+    # Someone else doing the same gets a conversation of their own, unverified.
+    intruder = "someone.else@example.in"
+    await deliver(client, in_reply_to_only(answer, "Recent transactions", sender=intruder), mail_from=intruder)
+    *_, reply = await relay.wait_for(5)
+    assert reply["To"].addresses[0].addr_spec == intruder
+    assert "registered mobile number" in plain_text(reply) and "Your last" not in plain_text(reply)
+
+
+async def test_a_redelivered_older_email_does_not_move_the_thread_back(email_gateway, relay):
+    client = await email_gateway()
+    first = new_mail("What is my balance?")
+    await deliver(client, wire(first))
+    (ask,) = await relay.wait_for(1)
+    await deliver(client, second := reply_mail(ask, "+91 98123 45678"))
+    await relay.wait_for(2)
+    await deliver(client, wire(first))  # the sending MTA retries the first email, late
+    await settle(client)
+    conversation = email_parse.conversation_id(first["Message-ID"].strip("<>"), RAJESH)
+    thread = await client.server.app[STORES].email_threads.get(conversation)
+    assert thread.last_message_id == second["Message-ID"].strip("<>")
+    assert thread.references[-1] == second["Message-ID"].strip("<>")
+    assert len(relay.messages) == 2  # and the duplicate is not answered
+
+
+async def test_long_message_ids_are_sent_as_they_are(email_gateway, relay):
+    # Outlook's ids run past 78 characters; folded by policy.SMTP they became
+    # "In-Reply-To: =?utf-8?q?=3C...?=" and the customer's client no longer threaded the answer.
+    outlook_id = "<PN3P287MB12345678A9B8C7D6E5F4A3B2C1D0E9F8A7B6C5D4@PN3P287MB1234.INDP287.PROD.OUTLOOK.COM>"
+    assert len(outlook_id) > 80
+    first = new_mail("What is my balance?", subject="बैलेंस की जानकारी और मेरे बचत खाते का पूरा विवरण",
+                     message_id=outlook_id)
+    client = await email_gateway()
+    await deliver(client, first)
+    (ask,) = await relay.wait_for(1)
+    head = relay.raw[0].split(b"\r\n\r\n", 1)[0]
+    assert b"\r\nIn-Reply-To: " + outlook_id.encode() + b"\r\n" in head
+    assert b"\r\nReferences: " + outlook_id.encode() + b"\r\n" in head
+    assert b"=?utf-8?q?=3C" not in head
+    assert ask["Subject"] == "Re: बैलेंस की जानकारी और मेरे बचत खाते का पूरा विवरण"
+    assert max(len(line) for line in head.split(b"\r\n")) <= 998
+    assert relay.raw[0].isascii()  # 7-bit: right for a relay with or without 8BITMIME
+    assert "रजिस्टर्ड मोबाइल नंबर" in plain_text(ask)  # base64 in transit, the same words out
+
+    # The next answer references both, each id whole on a line of its own.
+    await deliver(client, number := reply_mail(ask, "+91 98123 45678"))
+    _, sent = await relay.wait_for(2)
+    head = relay.raw[1].split(b"\r\n\r\n", 1)[0]
+    assert b"\r\nReferences: " + outlook_id.encode() + b"\r\n " + ask["Message-ID"].encode() in head
+    assert sent["In-Reply-To"] == number["Message-ID"]
 
 
 async def test_hindi_email_is_answered_in_hindi(email_gateway, relay):

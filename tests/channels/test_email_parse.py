@@ -6,12 +6,15 @@ from __future__ import annotations
 
 import email
 import email.policy
+import tracemalloc
 from pathlib import Path
 
 import pytest
 
 from channels.email_compose import compose, html_body, new_message_id, reply_subject
 from channels.email_parse import (
+    MAX_HTML_TEXT,
+    MAX_QUOTED_TEXT,
     MAX_TEXT,
     MalformedEmail,
     NothingToAnswer,
@@ -150,7 +153,7 @@ def test_html_to_text():
             "<div>line<br>break</div><ul><li>one</li><li>two</li></ul><script>evil()</script>"
             "<blockquote>quoted<blockquote>deeper</blockquote></blockquote><pre>  keep\n  this</pre>"
             "<table><tr><td>a</td><td>b</td></tr></table></body></html>")
-    assert html_to_text(html) == ("Hello & welcome\n\nline\nbreak\n- one\n- two\n\n> quoted\n>\n> > deeper\n\n"
+    assert html_to_text(html) == ("Hello & welcome\n\nline\nbreak\n- one\n- two\n\n> quoted\n>\n> deeper\n\n"
                                   "  keep\n  this\n\na b")
 
 
@@ -267,3 +270,109 @@ def test_compose_reply():
 def test_html_body_marks_the_language():
     assert '<html lang="hi">' in html_body("नमस्ते")
     assert '<html lang="en">' in html_body("Hello")
+
+
+# --- Hostile input: bounded time and memory ---------------------------------------------------------------
+
+def html_mail(html: str, *, extra_headers: bytes = b"") -> bytes:
+    # The extra headers first: a header's first occurrence is the one read.
+    return (extra_headers + b"From: Rajesh Kumar <rajesh.kumar.1975@gmail.com>\r\n"
+            b"To: support@sahayak-bank.example\r\nMessage-ID: <bomb@mail.example>\r\nSubject: Balance\r\n"
+            b"MIME-Version: 1.0\r\nContent-Type: text/html; charset=utf-8\r\n\r\n" + html.encode())
+
+
+def test_nested_blockquote_bomb_is_bounded():
+    # ~1 MB of nested quotes: "> " per depth on every line made the text grow with the square of the
+    # depth (216 KB took the process from 117 MB to 976 MB).
+    depth = 37_000
+    html = "<p>What is my balance?</p>" + "<blockquote>x " * depth + "y" + "</blockquote>" * depth
+    raw = html_mail(html)
+    assert 900_000 < len(raw) < 1024 * 1024
+    tracemalloc.start()
+    try:
+        parsed = parse_mime(raw)
+        text = html_to_text(html)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert parsed.text == "What is my balance?"
+    assert len(text) <= MAX_HTML_TEXT
+    assert "> > " not in text  # one marker, whatever the depth
+    assert peak < 32 * 1024 * 1024
+
+
+@pytest.mark.parametrize("html", [
+    "<a" * 500_000, "<!--" * 250_000, "<![" * 330_000, "</" * 500_000, "<a x='" * 160_000,
+    "<script>" + "</" * 500_000, "<a\n" * 330_000, "x<br>" * 200_000, "<p>" + "a " * 500_000,
+], ids=["open-tags", "comments", "marked-sections", "end-tags", "quotes", "script", "newlines", "breaks",
+        "one-paragraph"])
+def test_malformed_html_is_read_in_one_pass(html):
+    # Python 3.11's html.parser took 29 s on 200 KB of "<a" and raised AssertionError on "<![".
+    text = html_to_text(html)
+    assert len(text) <= MAX_HTML_TEXT
+    parse_mime(html_mail(html))  # no exception either way
+
+
+def test_html_tokens():
+    html = ('a<b>b</b> &lt; c < d <a href="x>y" title=\'q\'>link</a> <!-- c --> e<!-->f<br/>g'
+            "<script>if (a<b) x()</script>h<style>p{}</style>i<![endif]>j<?php x ?>k</3>l<!DOCTYPE html>m")
+    assert html_to_text(html) == "ab < c < d link ef\nghijklm"
+    assert html_to_text("before<p unclosed") == "before"  # as a browser: the open tag hides the rest
+    assert html_to_text("before<!-- unclosed <p>hidden") == "before"
+
+
+def test_answer_under_a_long_html_quote_is_still_read():
+    # Past MAX_QUOTED_TEXT the quote's words are elided (they are never read), not the answer under them.
+    html = ("<div>On Mon, 3 Jun 2024 at 10:15, Bank &lt;b@x.in&gt; wrote:</div><blockquote>"
+            + "<p>An earlier message, quoted in full.</p>" * 5_000 + "</blockquote><p>What is my balance?</p>")
+    text = html_to_text(html)
+    assert len(text) < 2 * MAX_QUOTED_TEXT
+    assert strip_reply(text) == "What is my balance?"
+    # One quoted paragraph longer than all the text may be does not hide it either.
+    text = html_to_text("<blockquote>" + "old words " * 100_000 + "</blockquote><p>What is my balance?</p>")
+    assert strip_reply(text) == "What is my balance?"
+
+
+@pytest.mark.parametrize("header", [
+    b"Cc: " + b'"' * 500_000,  # the header registry's parser is quadratic on this: 100 KB took 90 s
+    b"Cc: " + b", ".join([b"=?utf-8?q?ab?= <a@b.in>"] * 30_000),
+    b"Subject: " + b" ".join([b"=?utf-8?q?ab?="] * 60_000),
+    b"References: " + b" ".join(b"<%d@x.example>" % i for i in range(30_000)),
+])
+def test_hostile_headers_are_cut_before_parsing(header):
+    parsed = parse_mime(html_mail("<p>What is my balance?</p>", extra_headers=header + b"\r\n"))
+    assert parsed.text == "What is my balance?"
+    assert len(parsed.reply_references()) <= 20
+
+
+def test_long_references_keep_the_root_and_the_parent():
+    refs = " ".join(f"<{i}@x.example>" for i in range(2_000))
+    parsed = parse_mime(b"From: a@b.in\r\nMessage-ID: <m@b.in>\r\nIn-Reply-To: <1999@x.example>\r\n"
+                        b"References: " + refs.encode() + b"\r\n\r\nbalance\r\n")
+    assert parsed.thread_root == "0@x.example"
+    assert parsed.references[-1] == "1999@x.example"
+
+
+def test_too_much_header_parsing_is_malformed():
+    # Every part's Content-Type is parsed (and re-parsed): 20,000 parts cost seconds; refused instead.
+    parts = b"".join(b"--b\r\nContent-Type: application/x-%d; name=\"" % i + b'"' * 200 + b"\"\r\n\r\nx\r\n"
+                     for i in range(4_000))
+    raw = (b"From: a@b.in\r\nMessage-ID: <m@b.in>\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n" + parts
+           + b"--b\r\nContent-Type: text/plain\r\n\r\nbalance\r\n--b--\r\n")
+    with pytest.raises(MalformedEmail, match="headers"):
+        parse_mime(raw)
+
+
+@pytest.mark.parametrize("fields", [
+    {"from": "a:" * 100_000},  # getaddresses recursed to a RecursionError: a 500 and Mailgun retrying
+    {"from": "(" * 100_000 + "a@b.in"},
+    {"body-html": "<![" * 100_000},  # html.parser's AssertionError
+])
+def test_hostile_mailgun_fields_are_malformed_or_read(fields):
+    base = {"sender": "x@y.in", "recipient": "support@sahayak-bank.example", "body-plain": "hi"}
+    if "body-html" in fields:
+        del base["body-plain"]
+    try:
+        parse_mailgun({**base, **fields})
+    except MalformedEmail:
+        pass

@@ -30,23 +30,55 @@ async def test_thread_record_keeps_its_subject_and_follows_the_latest_message(db
     await threads.setup()
     await threads.setup()  # idempotent
     assert await threads.get("thread-1") is None
-    await threads.remember("thread-1", customer="rajesh@example.in", subject="What is my balance?", root="m1@a",
-                           message_id="m1@a", references=("m1@a",))
-    await threads.remember("thread-1", customer="rajesh@example.in", subject="changed by the customer",
-                           root="m1@a", message_id="m2@a", references=("m1@a", "r1@b", "m2@a"))
+    await threads.open("thread-1", customer="rajesh@example.in", subject="What is my balance?", root="m1@a",
+                       message_id="m1@a", references=("m1@a",))
+    await threads.advance("thread-1", subject="changed by the customer", message_id="m2@a",
+                          references=("m1@a", "r1@b", "m2@a"))
     thread = await threads.get("thread-1")
     assert thread.subject == "What is my balance?"
     assert (thread.customer, thread.root, thread.last_message_id) == ("rajesh@example.in", "m1@a", "m2@a")
     assert thread.references == ("m1@a", "r1@b", "m2@a")
+    # Opening it again (the next message, or a redelivered old one) changes nothing.
+    await threads.open("thread-1", customer="rajesh@example.in", subject="x", root="m1@a", message_id="m1@a",
+                       references=("m1@a",))
+    assert await threads.get("thread-1") == thread
     # A thread first seen without a subject takes the first one that comes.
-    await threads.remember("thread-2", customer="x@example.in", subject="", root="n1@a", message_id="n1@a",
-                           references=("n1@a",))
-    await threads.remember("thread-2", customer="x@example.in", subject="Balance", root="n1@a",
-                           message_id="n2@a", references=("n1@a", "n2@a"))
+    await threads.open("thread-2", customer="x@example.in", subject="", root="n1@a", message_id="n1@a",
+                       references=("n1@a",))
+    await threads.advance("thread-2", subject="Balance", message_id="n2@a", references=("n1@a", "n2@a"))
     assert (await threads.get("thread-2")).subject == "Balance"
+    await threads.advance("thread-unknown", subject="x", message_id="z@a", references=())  # nothing to move
+    assert await threads.get("thread-unknown") is None
     assert await threads.prune(older_than_s=3600) == 0
     assert await threads.prune(older_than_s=-1) == 2
     assert await threads.get("thread-1") is None
+
+
+async def test_message_ids_find_their_conversation_per_address(db):
+    threads = EmailThreads(db)
+    await threads.setup()
+    await threads.remember_message("thread-1", customer="rajesh@example.in", message_id="m1@a",
+                                   references=("m1@a",))
+    await threads.remember_message("thread-1", customer="rajesh@example.in", message_id="r1@bank",
+                                   references=("m1@a", "r1@bank"))
+    await threads.remember_message("thread-2", customer="rajesh@example.in", message_id="m9@a",
+                                   references=("m9@a",))
+    # The first id of the list that is known wins (own id, then In-Reply-To, then References).
+    assert await threads.find_conversation("rajesh@example.in", ["new@a", "r1@bank"]) == "thread-1"
+    assert await threads.find_conversation("rajesh@example.in", ["new@a", "m9@a", "r1@bank"]) == "thread-2"
+    assert await threads.find_conversation("rajesh@example.in", ["new@a", "other@a"]) is None
+    assert await threads.find_conversation("rajesh@example.in", []) is None
+    # Per address: the same ids from someone else find nothing.
+    assert await threads.find_conversation("someone.else@example.in", ["r1@bank", "m1@a"]) is None
+    # Written once: a second conversation claiming an id does not take it over.
+    await threads.remember_message("thread-3", customer="rajesh@example.in", message_id="r1@bank",
+                                   references=("x@a",))
+    assert await threads.find_conversation("rajesh@example.in", ["r1@bank"]) == "thread-1"
+    assert await threads.references_of("thread-1", "rajesh@example.in", "r1@bank") == ("m1@a", "r1@bank")
+    assert await threads.references_of("thread-3", "rajesh@example.in", "r1@bank") is None
+    assert await threads.references_of("thread-1", "rajesh@example.in", "unknown@a") is None
+    await threads.prune(older_than_s=-1)
+    assert await threads.find_conversation("rajesh@example.in", ["r1@bank", "m9@a"]) is None
 
 
 async def test_a_token_is_accepted_once_even_concurrently(db):
