@@ -28,6 +28,7 @@ from bot.graph.general import build_general_graph
 from bot.graph.state import Services
 from bot.loop import ConversationLoop
 from bot.notify import ChannelNotifier
+from bot.ops import api as ops_api
 from bot.persona import load_persona
 from bot.settings import Settings, SettingsError, load_settings
 from bot.stores.factory import open_stores
@@ -135,6 +136,7 @@ def create_app(settings: Settings) -> web.Application:
     app.router.add_get("/healthz", healthz)
     for module in CHANNEL_MODULES:
         module.setup(app, settings)
+    ops_api.setup(app, settings)  # /ops/: the human-agent queue, only when SAHAYAK_OPS_TOKEN is set
     app.cleanup_ctx.append(_replay)
     if settings.demo:
         app.router.add_get("/", demo_page)

@@ -31,7 +31,8 @@ CHANNEL_REQUIRED: dict[str, tuple[str, ...]] = {
 
 # Shared secrets that sign or verify webhooks: short ones can be guessed, empty ones computed by anyone.
 MIN_SECRET_LENGTH = {"whatsapp_verify_token": 8, "whatsapp_app_secret": 16, "whatsapp_access_token": 16,
-                     "twilio_auth_token": 16, "mailgun_signing_key": 16, "email_smtp_password": 1}
+                     "twilio_auth_token": 16, "mailgun_signing_key": 16, "email_smtp_password": 1,
+                     "ops_token": 24}
 
 
 class SettingsError(Exception):
@@ -68,6 +69,8 @@ class Settings(BaseModel):
     web_session_ttl_s: int = Field(12 * 3600, ge=300, le=30 * 24 * 3600)
     turn_timeout_s: float = Field(30.0, gt=0, le=300)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    # Bearer token for the human-agent queue API under /ops/ (unset: /ops/ is not served at all).
+    ops_token: SecretStr | None = None
 
     # The gateway's public base URL (https://chat.bank.example): webhook signatures (Twilio) are checked
     # against URLs built from it, never from X-Forwarded-* headers.

@@ -282,10 +282,12 @@ async def _answer(loop, ws: web.WebSocketResponse, msg: InboundMessage) -> None:
 def history_messages(records) -> list[dict]:
     messages: list[dict] = []
     for record in records:
-        messages.append({"from": "customer", "id": record.message_id, "text": record.text, "buttons": [],
-                         "at": record.at})
+        if record.outcome != "agent_reply":  # an agent's reply (ops API) has no customer message
+            messages.append({"from": "customer", "id": record.message_id, "text": record.text, "buttons": [],
+                             "at": record.at})
         for reply in record.replies:
-            messages.append({"from": "bot", "text": reply["text"], "buttons": [], "at": record.at})
+            messages.append({"from": reply.get("from", "bot"), "text": reply["text"], "buttons": [],
+                             "at": record.at})
     if messages and messages[-1]["from"] == "bot" and records:
         messages[-1]["buttons"] = records[-1].replies[-1].get("buttons", []) if records[-1].replies else []
     return messages

@@ -85,8 +85,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "hi": "मैंने एक कस्टमर केयर अधिकारी से बात आगे बढ़ाने को कहा है। आपका रेफ़रेंस नंबर {reference} है। वे यहीं जवाब देंगे या आपके रजिस्टर्ड मोबाइल नंबर पर कॉल करेंगे।",
     },
     "with_human": {
-        "en": "Your request is with our customer care team (reference {reference}). An officer will get back to you soon.",
-        "hi": "आपका अनुरोध हमारी कस्टमर केयर टीम के पास है (रेफ़रेंस {reference})। एक अधिकारी जल्द ही आपसे संपर्क करेगा।",
+        "en": "Your request is with our customer care team (reference {reference}). An officer will reply here; I'll stay quiet until then.",
+        "hi": "आपका अनुरोध हमारी कस्टमर केयर टीम के पास है (रेफ़रेंस {reference})। एक अधिकारी यहीं जवाब देगा; तब तक मैं चुप रहूँगा।",
     },
     "otp_sms": {
         "en": "{code} is your OTP to verify yourself with {bank}. Valid for {minutes} minutes. Do not share it with anyone.",

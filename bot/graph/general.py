@@ -14,6 +14,7 @@ gate every account tool passes, computed server-side each turn from `verified_at
 from __future__ import annotations
 
 import hashlib
+import re
 from datetime import timedelta, timezone
 
 from babel.dates import format_date
@@ -26,7 +27,9 @@ from bot.auth.otp import OtpSendLimit, OtpUnavailable
 from bot.banking.core import BankingError
 from bot.graph.intents import match_intent
 from bot.graph.state import ConversationState, TurnContext
+from bot.masking import mask
 from bot.notify import NotifierUnavailable
+from bot.stores.cases import case_priority
 from channels.base import resolve_numbered_choice
 from i18n.catalog import SUPPORTED, t
 from i18n.detect import detect_language
@@ -36,6 +39,8 @@ ACCOUNT_INTENTS = ("balance", "recent_transactions")
 _LOCALE = {"en": "en_IN", "hi": "hi_IN"}
 # Customers read dates in Indian time whatever the server runs in (IST has no daylight saving).
 IST = timezone(timedelta(hours=5, minutes=30), "IST")
+# A message that is only a 4-8 digit number is masked as a code (as the loop's audit does).
+_BARE_CODE = re.compile(r"\s*[0-9\u0966-\u096F]{4,8}\s*")
 
 Ctx = Runtime[TurnContext]
 
@@ -317,27 +322,56 @@ async def offer_more(state: ConversationState, runtime: Ctx) -> dict:
     return {"offered": buttons, "step": "idle"}
 
 
+TIERS = ("standard", "preferred", "premium", "private")
+
+
+async def customer_tier(ctx: TurnContext, customer_id: str | None) -> str:
+    """The customer's service tier for the human queue. CoreBanking's Customer has no tier field, so a
+    bank that segments customers puts it in the profile's preferences ("tier"); otherwise, or when the
+    bank cannot be reached, "standard" (the escalation must not fail on a lookup)."""
+    if not customer_id:
+        return "standard"
+    try:
+        customer = await ctx.services.bank.get_customer(customer_id)
+    except BankingError:  # the bank is down or does not know the id: the case still opens
+        return "standard"
+    tier = str((customer.preferences or {}).get("tier", "")).strip().lower()
+    return tier if tier in TIERS else "standard"
+
+
 async def escalate(state: ConversationState, runtime: Ctx) -> dict:
     ctx = runtime.context
     lang = _lang(state, ctx)
     reason = "otp_failed" if state.get("otp_failures", 0) >= ctx.services.persona.escalation.max_otp_failures \
         else ("customer_request" if ctx.intent == "human" else "unresolved")
+    cases = ctx.services.cases
     ctx.tools.append("cases.open")
-    case = await ctx.services.cases.open_case(
+    # The message being handled is audited after this turn; its masked text joins the summary here.
+    latest = mask(ctx.text, expect_otp=ctx.expect_otp or bool(_BARE_CODE.fullmatch(ctx.text)))
+    summary = await cases.summarize(ctx.conversation, latest)
+    customer_id = state.get("customer_id") or ""
+    case = await cases.open_case(
         kind="escalation", channel=ctx.channel, conversation=ctx.conversation,
-        customer_id=state.get("customer_id") or "", reason=reason)
+        customer_id=customer_id, reason=reason,
+        priority=case_priority(reason, verified=is_verified(state, ctx)),
+        tier=await customer_tier(ctx, customer_id), summary=summary)
     key = "otp_failed_escalated" if reason == "otp_failed" else "handed_to_human"
     ctx.reply(t(key, lang, reference=case.reference))
     ctx.outcome = "escalated"
     # Repeated OTP failure also drops any partial identity: the next attempt starts over.
-    return {"step": "escalated", "case_ref": case.reference, "verified_at": None}
+    return {"step": "escalated", "case_ref": case.reference, "verified_at": None, "hold_notice_sent": False}
 
 
 async def with_human(state: ConversationState, runtime: Ctx) -> dict:
+    """A human owns the conversation: the bot stays silent. The customer's messages are still claimed
+    and audited (masked) by the loop, which is where the agent reads them; only the first message
+    after the escalation gets one short notice, so the customer knows they were not lost."""
     ctx = runtime.context
-    ctx.reply(t("with_human", _lang(state, ctx), reference=state.get("case_ref") or ""))
     ctx.outcome = "with_human"
-    return {}
+    if state.get("hold_notice_sent"):
+        return {}
+    ctx.reply(t("with_human", _lang(state, ctx), reference=state.get("case_ref") or ""))
+    return {"hold_notice_sent": True}
 
 
 def build_general_graph(checkpointer):

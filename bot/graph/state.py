@@ -14,7 +14,7 @@ from channels.base import OutboundMessage
 
 class ConversationState(TypedDict, total=False):
     language: str
-    step: str  # idle | await_identity | await_otp | escalated
+    step: str  # idle | await_identity | await_otp | escalated (a human owns the conversation)
     pending_intent: str  # what to do once the customer is verified
     customer_id: str | None  # bound server-side from the identifier the customer typed
     otp_subject: str | None  # the customer id, or a hash of an unknown identifier (never the raw number)
@@ -23,6 +23,8 @@ class ConversationState(TypedDict, total=False):
     otp_failures: int
     offered: list[str]  # button labels offered last turn (for "2" on channels without buttons)
     case_ref: str | None
+    hold_notice_sent: bool  # while with a human: the one "an officer will reply here" was sent
+    agent_notes: str | None  # the human agent's (masked) notes from the last hand-back
     turns: int
 
 

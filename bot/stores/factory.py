@@ -80,7 +80,8 @@ async def open_stores(settings: Settings) -> AsyncIterator[Stores]:
         lease_s = settings.turn_timeout_s + DELIVERY_BUDGET_S
         inbox = Inbox(db)
         claims: Claims = RedisClaims(redis, settings.redis_prefix, inbox) if redis is not None else SqlClaims(inbox)
-        stores = Stores(db=db, claims=claims, inbox=inbox, audit=AuditLog(db), cases=Cases(db), otp=otp,
+        audit = AuditLog(db)
+        stores = Stores(db=db, claims=claims, inbox=inbox, audit=audit, cases=Cases(db, audit), otp=otp,
                         locks=ConversationLocks(redis, settings.redis_prefix, lease_s=lease_s,
                                                 wait_s=lease_s + settings.turn_timeout_s), checkpointer=checkpointer,
                         outbox=outbox, redis=redis, deliveries=DeliveryStatuses(db), opt_outs=OptOuts(db),
