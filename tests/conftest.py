@@ -116,3 +116,19 @@ async def redis_prefix():
         if keys:
             await client.delete(*keys)
         await client.aclose()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+async def sql_db(request, tmp_path):
+    """The same store test on both SQL dialects: a SQLite file, then a fresh PostgreSQL database."""
+    from bot.stores.sql import PostgresDb, SqliteDb
+
+    if request.param == "sqlite":
+        database = await SqliteDb.open(tmp_path / "store.sqlite")
+        yield database
+        await database.close()
+    else:
+        async with fresh_postgres_database() as url:
+            database = await PostgresDb.open(url)
+            yield database
+            await database.close()

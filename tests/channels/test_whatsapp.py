@@ -569,17 +569,9 @@ async def test_interactive_limits_are_what_the_graph_api_accepts(wa):
     assert wa.graph.sent[1]["interactive"]["action"]["button"] == "Options"
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-async def notices_db(request, tmp_path):
-    if request.param == "sqlite":
-        db = await SqliteDb.open(tmp_path / "notices.sqlite")
-        yield db
-        await db.close()
-    else:
-        async with fresh_postgres_database() as url:
-            db = await PostgresDb.open(url)
-            yield db
-            await db.close()
+@pytest.fixture
+def notices_db(sql_db):
+    return sql_db
 
 
 async def test_notice_once_per_quiet_period(notices_db):

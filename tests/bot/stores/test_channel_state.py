@@ -9,17 +9,9 @@ from bot.stores.sql import PostgresDb, SqliteDb
 from conftest import fresh_postgres_database
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-async def db(request, tmp_path):
-    if request.param == "sqlite":
-        database = await SqliteDb.open(tmp_path / "state.sqlite")
-        yield database
-        await database.close()
-    else:
-        async with fresh_postgres_database() as url:
-            database = await PostgresDb.open(url)
-            yield database
-            await database.close()
+@pytest.fixture
+def db(sql_db):
+    return sql_db
 
 
 async def test_delivery_status_only_moves_forward(db):
