@@ -1,7 +1,9 @@
 """Sahayak's entry point: settings -> aiohttp app.
 
     python gateway.py serve            serve the gateway (what `make run` does)
-    python gateway.py check-config     validate settings and persona YAML without serving
+    python gateway.py check-config     validate settings and every persona YAML without serving
+
+Personas reload without a restart (and without dropping conversations) on SIGHUP or POST /ops/reload.
 
 The environment is read once, here. Every app-scoped resource (stores, the bank adapter, the HTTP
 client session, the compiled graph) is created and closed in `cleanup_ctx`, in that order.
@@ -10,10 +12,12 @@ client session, the compiled graph) is created and closed in `cleanup_ctx`, in t
 from __future__ import annotations
 
 import argparse
+import asyncio
 import contextlib
 import json
 import logging
 import os
+import signal
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -22,14 +26,14 @@ import aiohttp
 from aiohttp import web
 from aiohttp.web_log import AccessLogger
 
-from bot.appkeys import BANK, CHANNELS, HTTP, LOOP, PERSONA, SETTINGS, STORES
+from bot.appkeys import BANK, CHANNELS, HTTP, LOOP, PERSONA, PERSONAS, SETTINGS, STORES
 from bot.banking.core import CoreBanking
 from bot.graph.general import build_general_graph
 from bot.graph.state import Services
 from bot.loop import ConversationLoop
 from bot.notify import ChannelNotifier
 from bot.ops import api as ops_api
-from bot.persona import load_persona
+from bot.persona import PersonaRegistry
 from bot.settings import Settings, SettingsError, load_settings
 from bot.stores.factory import open_stores
 from bot.yaml_config import ConfigError
@@ -51,13 +55,54 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
         channels = app[CHANNELS]
         notifier = stores.outbox if settings.demo else ChannelNotifier(channels)
         services = Services(bank=app[BANK], otp=stores.otp, notifier=notifier,
-                            cases=stores.cases, persona=app[PERSONA], auth_idle_s=settings.auth_idle_s)
+                            cases=stores.cases, personas=app[PERSONAS], persona_id=settings.persona,
+                            auth_idle_s=settings.auth_idle_s)
         loop = ConversationLoop(stores, build_general_graph(stores.checkpointer), services, channels,
                                 turn_timeout_s=settings.turn_timeout_s)
         app[LOOP] = loop
         await stores.inbox.prune()
         yield
         await loop.drain()
+
+
+async def _reload_on_sighup(app: web.Application) -> AsyncIterator[None]:
+    """SIGHUP re-reads the persona files (the Unix convention for "reload your configuration").
+
+    Installed on the running loop for the app's lifetime and removed on cleanup. A bad file keeps
+    the personas in use and logs every problem by file, line and field; the process keeps serving."""
+    loop = asyncio.get_running_loop()
+    registry = app[PERSONAS]
+    pending: set[asyncio.Task] = set()
+
+    async def reload() -> None:
+        try:
+            await registry.reload()
+        except ConfigError as e:
+            log.error("SIGHUP: persona reload refused, keeping version %d:\n%s", registry.version, e)
+
+    def on_sighup() -> None:
+        task = loop.create_task(reload())
+        pending.add(task)  # a reference, so the task is not collected mid-reload
+        task.add_done_callback(pending.discard)
+
+    sighup = getattr(signal, "SIGHUP", None)
+    installed = False
+    if sighup is not None:
+        try:
+            loop.add_signal_handler(sighup, on_sighup)
+            installed = True
+        except (NotImplementedError, RuntimeError, ValueError) as e:
+            # Windows loops, or a loop outside the main thread: POST /ops/reload still works.
+            log.warning("no SIGHUP reload on this loop (%s); use POST /ops/reload", type(e).__name__)
+    try:
+        yield
+    finally:
+        if installed:
+            loop.remove_signal_handler(sighup)
+        for task in list(pending):
+            task.cancel()
+        if pending:
+            await asyncio.gather(*pending, return_exceptions=True)
 
 
 async def _replay(app: web.Application) -> AsyncIterator[None]:
@@ -127,12 +172,16 @@ async def errors_as_json(request: web.Request, handler):
 
 
 def create_app(settings: Settings) -> web.Application:
-    persona = load_persona(settings.personalities_dir, settings.persona)
+    # Every persona file is validated, not only the one served: a typo in any file stops start-up
+    # here rather than at the first reload or handoff.
+    personas = PersonaRegistry.load(settings.personalities_dir, required=(settings.persona,))
     app = web.Application(middlewares=[errors_as_json], client_max_size=64 * 1024)
     app[SETTINGS] = settings
-    app[PERSONA] = persona
+    app[PERSONAS] = personas
+    app[PERSONA] = personas[settings.persona]
     app[CHANNELS] = {}
     app.cleanup_ctx.append(_resources)
+    app.cleanup_ctx.append(_reload_on_sighup)
     app.router.add_get("/healthz", healthz)
     for module in CHANNEL_MODULES:
         module.setup(app, settings)
@@ -168,6 +217,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"configuration OK: persona {app[PERSONA].id!r} from {settings.personalities_dir}, "
               f"{'PostgreSQL + Redis' if settings.scale_out else 'embedded SQLite'} stores, "
               f"demo mode {'on' if settings.demo else 'off'}")
+        registry = app[PERSONAS]
+        print(f"personas ({len(registry)}):")
+        for persona_id in registry.ids:
+            persona = registry[persona_id]
+            served = "  (served)" if persona_id == settings.persona else ""
+            print(f"  {persona_id}: {persona.name} [{', '.join(persona.languages)}] "
+                  f"workflows: {', '.join(persona.workflows)}{served}")
         return 0
     # aiosqlite runs each statement on a helper thread; under load the event loop holds the GIL and
     # the helper waits out the 5 ms default switch interval for every statement. 0.5 ms measured

@@ -10,12 +10,15 @@ import aiohttp
 from aiohttp import web
 
 from bot.banking.core import CoreBanking
-from bot.persona import Persona
+from bot.persona import Persona, PersonaRegistry
 from bot.settings import Settings
 from bot.stores.factory import Stores
 
 SETTINGS = web.AppKey("settings", Settings)
+# The persona served, as loaded at start-up (channels read its bank name once). Turns read the
+# current one from PERSONAS, which a reload swaps.
 PERSONA = web.AppKey("persona", Persona)
+PERSONAS = web.AppKey("personas", PersonaRegistry)
 STORES = web.AppKey("stores", Stores)
 BANK = web.AppKey("bank", CoreBanking)
 HTTP = web.AppKey("http", aiohttp.ClientSession)

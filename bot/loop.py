@@ -143,7 +143,7 @@ class ConversationLoop:
         channel = self.channels.get(msg.channel)
         phone_sender = channel is not None and channel.capabilities.phone_sender
         ctx = TurnContext(text=msg.text, channel=msg.channel, conversation=key, now=time.time(),
-                          services=self.services, sender_phone=msg.sender if phone_sender else None)
+                          services=self.services.for_turn(), sender_phone=msg.sender if phone_sender else None)
         config = {"configurable": {"thread_id": key}}
         state: dict = {}
         failed = False
@@ -160,7 +160,7 @@ class ConversationLoop:
         try:
             await self.stores.audit.append(AuditRecord(
                 channel=msg.channel, conversation=key, message_id=msg.message_id,
-                persona=self.services.persona.id, language=state.get("language", "en"), intent=ctx.intent,
+                persona=ctx.services.persona.id, language=state.get("language", "en"), intent=ctx.intent,
                 step=state.get("step", "unknown"), tools=ctx.tools, outcome=ctx.outcome,
                 latency_ms=round((time.perf_counter() - started) * 1000, 2),
                 text=mask(msg.text, expect_otp=failed or ctx.expect_otp or looks_like_a_code(msg.text)),

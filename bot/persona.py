@@ -1,20 +1,51 @@
 """Personas: who the agent is, in YAML that bank operations staff edit (personalities/*.yaml).
 
 Validated with pydantic; a bad field stops start-up with the file, line and field (bot.yaml_config).
+Every `*.yaml` in the folder is a persona (a new persona is a new file, no code); `PersonaRegistry`
+loads them all at start-up and on reload (SIGHUP, POST /ops/reload) swaps in a fully validated new
+set in one assignment, or keeps the old one and reports what is wrong.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import time
+from collections.abc import Iterator, Mapping
 from pathlib import Path
+from types import MappingProxyType
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from bot.yaml_config import load_yaml_model
+from bot.yaml_config import ConfigError, line_for, load_yaml_mapping_with_lines, validate_mapping_with_lines
 from i18n.catalog import SUPPORTED
 
-KNOWN_WORKFLOWS = ("balance_statement",)
-KNOWN_INTENTS = ("greeting", "balance", "recent_transactions", "human", "resend_otp")
+log = logging.getLogger("sahayak.persona")
+
+# Workflow and intent names a persona may declare. Only balance_statement (and its intents) runs in
+# today's graph (bot/graph/general.py); the others are the issue-4 workflows that the workflow engine
+# (coming: workflow YAML compiled to LangGraph subgraphs) will compile. They are known names already
+# so the shipped personas can declare what they handle; a persona listing one simply does not get it
+# until the engine lands (the graph answers with its fallback).
+KNOWN_WORKFLOWS = (
+    "balance_statement",
+    "transaction_dispute",  # coming: the workflow engine compiles it
+    "account_access",  # coming
+    "card_services",  # coming
+    "investments_loans",  # coming
+)
+KNOWN_INTENTS = (
+    "greeting", "balance", "recent_transactions", "human", "resend_otp",
+    # coming with the workflow engine (the intent router does not produce these yet):
+    "mini_statement", "email_statement",
+    "report_fraud", "dispute_transaction", "failed_transfer",
+    "login_problem", "block_card", "unblock_card", "change_pin", "card_limits",
+    "portfolio", "sip_status", "nav", "loan_emi",
+)
+
+# Bounds: a persona folder is a handful of small files; refuse a folder that is clearly something else.
+MAX_PERSONAS = 64
 
 
 class Escalation(BaseModel):
@@ -23,6 +54,13 @@ class Escalation(BaseModel):
     policy: Literal["conservative", "immediate", "minimal"]
     max_otp_failures: int = Field(ge=1, le=5)
     on_customer_request: bool
+    # Thresholds (optional, so older files stay valid). risk_score: escalate when the risk scorer
+    # (bot/workflows/risk.py, 0..100; medium from 40, high from 70) scores a turn at or above it.
+    # max_unresolved_turns: hand to a person after this many turns in a row the bot could not answer.
+    risk_score: int | None = Field(None, ge=0, le=100)
+    max_unresolved_turns: int | None = Field(None, ge=1, le=20)
+    # Which human queue takes this persona's escalations (the escalation queue routes by it).
+    team: str = Field("support", pattern=r"^[a-z][a-z0-9_]{1,31}$")
 
 
 class Persona(BaseModel):
@@ -41,6 +79,9 @@ class Persona(BaseModel):
     intents: list[str] = Field(min_length=1)
     escalation: Escalation
     guardrails: list[str]
+    # Per language, the same disclaimers in the same order (e.g. "this is not investment advice").
+    # Optional: a persona without disclaimers leaves the field out.
+    disclaimers: dict[str, list[str]] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _consistent(self) -> Persona:
@@ -55,15 +96,117 @@ class Persona(BaseModel):
             raise ValueError(f"unknown workflows {bad} (known: {list(KNOWN_WORKFLOWS)})")
         if bad := [i for i in self.intents if i not in KNOWN_INTENTS]:
             raise ValueError(f"unknown intents {bad} (known: {list(KNOWN_INTENTS)})")
+        if self.disclaimers:
+            if extra := [lang for lang in self.disclaimers if lang not in self.languages]:
+                raise ValueError(f"disclaimers for {extra}, which are not in languages")
+            if missing := [lang for lang in self.languages if not self.disclaimers.get(lang)]:
+                raise ValueError(f"disclaimers have no text for {missing}")
+            counts = {lang: len(texts) for lang, texts in self.disclaimers.items()}
+            if len(set(counts.values())) > 1:
+                raise ValueError(f"every language needs the same disclaimers (counts: {counts})")
+            if any(not text.strip() for texts in self.disclaimers.values() for text in texts):
+                raise ValueError("a disclaimer is empty")
         return self
 
 
 def load_persona(directory: Path, persona_id: str) -> Persona:
-    path = directory / f"{persona_id}.yaml"
-    persona = load_yaml_model(path, Persona)
-    if persona.id != persona_id:
-        from bot.yaml_config import ConfigError
+    """One persona file, `<directory>/<persona_id>.yaml`; its `id` must match the file name."""
+    return _load_file(Path(directory) / f"{persona_id}.yaml")
 
-        raise ConfigError(path=str(path), line=None, field="id",
-                          message=f"id {persona.id!r} does not match the file name {persona_id!r}")
+
+def _load_file(path: Path) -> Persona:
+    data, lines = load_yaml_mapping_with_lines(path)
+    persona = validate_mapping_with_lines(data, lines, Persona, path)
+    if persona.id != path.stem:
+        raise ConfigError(path=str(path), line=line_for(lines, ("id",)), field="id",
+                          message=f"id {persona.id!r} does not match the file name {path.stem!r}")
     return persona
+
+
+def load_all(directory: Path, required: tuple[str, ...] = ()) -> Mapping[str, Persona]:
+    """Every `*.yaml` in `directory` (not sub-folders), validated; id -> Persona.
+
+    Every file is checked before anything is refused, and the ConfigError lists every problem by
+    file, line and field. `required` ids (the persona the gateway serves) must be among them."""
+    directory = Path(directory)
+    if not directory.is_dir():
+        raise ConfigError(str(directory), None, "", "the personalities folder does not exist")
+    # Dot-files are editors' lock and swap files (".#general.yaml"), not personas.
+    paths = sorted(p for p in directory.glob("*.yaml") if p.is_file() and not p.name.startswith("."))
+    if len(paths) > MAX_PERSONAS:
+        raise ConfigError(str(directory), None, "", f"more than {MAX_PERSONAS} persona files")
+    personas: dict[str, Persona] = {}
+    errors: list[ConfigError] = []
+    for path in paths:
+        try:
+            persona = _load_file(path)
+        except ConfigError as e:
+            errors.extend(e.errors)
+            continue
+        # Ids match file names, so a clash needs two spellings of one name (a case-insensitive disk).
+        if persona.id in personas:
+            errors.append(ConfigError(str(path), None, "id", f"persona id {persona.id!r} is defined twice"))
+            continue
+        personas[persona.id] = persona
+    for wanted in required:
+        if wanted not in personas and not any(Path(e.path).stem == wanted for e in errors):
+            errors.append(ConfigError(str(directory / f"{wanted}.yaml"), None, "",
+                                      f"persona {wanted!r} is configured but there is no such file"))
+    if not paths and not errors:
+        errors.append(ConfigError(str(directory), None, "", "no persona files (*.yaml) in the folder"))
+    if errors:
+        first = errors[0]
+        raise first if len(errors) == 1 else ConfigError(first.path, first.line, first.field, first.message, errors)
+    return MappingProxyType(personas)
+
+
+class PersonaRegistry:
+    """id -> Persona for every file in the personalities folder, swappable as a whole.
+
+    Readers take `registry[id]` when they need a persona (the graph does, once per turn), so a
+    reload reaches the next turn of every conversation; conversations' checkpoints hold no persona
+    data and are never touched. A reload validates every file off the event loop and then replaces
+    the whole mapping in one assignment: readers see the old set or the new one, never a mix."""
+
+    def __init__(self, directory: Path, personas: Mapping[str, Persona], required: tuple[str, ...] = ()):
+        self.directory = Path(directory)
+        self.required = tuple(required)
+        self._personas = MappingProxyType(dict(personas))
+        self.version = 1
+        self.loaded_at = time.time()
+        self._reloading = asyncio.Lock()
+
+    @classmethod
+    def load(cls, directory: Path, required: tuple[str, ...] = ()) -> PersonaRegistry:
+        return cls(directory, load_all(directory, required), required)
+
+    def __getitem__(self, persona_id: str) -> Persona:
+        return self._personas[persona_id]
+
+    def __contains__(self, persona_id: object) -> bool:
+        return persona_id in self._personas
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._personas)
+
+    def __len__(self) -> int:
+        return len(self._personas)
+
+    def get(self, persona_id: str) -> Persona | None:
+        return self._personas.get(persona_id)
+
+    @property
+    def ids(self) -> list[str]:
+        return sorted(self._personas)
+
+    async def reload(self) -> list[str]:
+        """Re-read and validate every file; swap only if all are valid. Returns the ids now loaded.
+
+        Raises ConfigError (every problem, by file, line and field) and keeps the current set."""
+        async with self._reloading:  # a SIGHUP and an API call at once: one after the other
+            personas = await asyncio.to_thread(load_all, self.directory, self.required)
+            self._personas = personas  # the swap: one reference assignment
+            self.version += 1
+            self.loaded_at = time.time()
+        log.info("personas reloaded from %s: %s (version %d)", self.directory, ", ".join(self.ids), self.version)
+        return self.ids

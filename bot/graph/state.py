@@ -6,7 +6,7 @@ in a checkpoint; the transcript lives (masked) in the audit trail."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, TypedDict
 
 from channels.base import OutboundMessage
@@ -36,8 +36,19 @@ class Services:
     otp: Any  # OtpService
     notifier: Any  # Notifier
     cases: Any  # Cases
-    persona: Any  # Persona
+    personas: Any  # bot.persona.PersonaRegistry: swapped as a whole on reload
+    persona_id: str  # which persona this gateway serves
     auth_idle_s: int
+    pinned: Any = None  # the Persona one turn runs with (see for_turn)
+
+    @property
+    def persona(self) -> Any:
+        """The persona, from the registry as it is now: a reload reaches the next turn."""
+        return self.pinned if self.pinned is not None else self.personas[self.persona_id]
+
+    def for_turn(self) -> Services:
+        """A copy pinned to the current persona, so one turn never mixes the old and a reloaded one."""
+        return replace(self, pinned=self.personas[self.persona_id])
 
 
 @dataclass

@@ -5,6 +5,8 @@
     POST /ops/cases/{ref}/claim           {"agent"}            409 if another agent holds it
     POST /ops/cases/{ref}/reply           {"agent", "text"}    sent through the conversation's channel
     POST /ops/cases/{ref}/hand-back       {"agent", "notes"}   the bot answers again, with the notes in state
+    POST /ops/reload                                           re-read the persona YAML (as SIGHUP does);
+                                                               422 naming file:line:field keeps the old set
 
 Every request carries `Authorization: Bearer <SAHAYAK_OPS_TOKEN>`, compared in constant time; a
 missing or wrong token is a 401 before anything is read or changed. Without the setting the routes
@@ -25,11 +27,12 @@ import uuid
 
 from aiohttp import web
 
-from bot.appkeys import CHANNELS, LOOP, PERSONA, STORES
+from bot.appkeys import CHANNELS, LOOP, PERSONA, PERSONAS, STORES
 from bot.masking import mask
 from bot.settings import Settings
 from bot.stores.audit import AuditRecord
 from bot.stores.cases import STATUSES, Case
+from bot.yaml_config import ConfigError
 from channels.base import OutboundMessage, render
 
 log = logging.getLogger("sahayak.ops")
@@ -202,6 +205,21 @@ class OpsApi:
                 return _error(409, "conflict", "The case changed while handing back.")
         return web.json_response({"case": _case_json(await stores.cases.get(case.reference), time.time())})
 
+    async def reload(self, request: web.Request) -> web.Response:
+        """Re-read every persona file; swap them in only if all are valid. Conversations go on: the
+        next turn of each uses the new persona, and no checkpoint is touched."""
+        registry = request.app[PERSONAS]
+        try:
+            ids = await registry.reload()
+        except ConfigError as e:
+            log.warning("persona reload refused, keeping version %d:\n%s", registry.version, e)
+            return web.json_response({
+                "error": "invalid_config", "message": str(e), "version": registry.version,
+                "errors": [{"file": err.path, "line": err.line, "field": err.field, "message": err.message}
+                           for err in e.errors]}, status=422,
+                dumps=lambda obj: json.dumps(obj, ensure_ascii=False))
+        return web.json_response({"reloaded": True, "personas": ids, "version": registry.version})
+
 
 def setup(app: web.Application, settings: Settings) -> None:
     """Mount /ops/ when SAHAYAK_OPS_TOKEN is set; otherwise serve nothing there."""
@@ -214,3 +232,4 @@ def setup(app: web.Application, settings: Settings) -> None:
     app.router.add_post("/ops/cases/{ref}/claim", api.claim)
     app.router.add_post("/ops/cases/{ref}/reply", api.reply)
     app.router.add_post("/ops/cases/{ref}/hand-back", api.hand_back)
+    app.router.add_post("/ops/reload", api.reload)
