@@ -1,0 +1,1 @@
+"""Tools for bank operations staff: scripted conversations (`python -m bot.scripts.conversation`)."""
