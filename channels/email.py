@@ -41,6 +41,7 @@ from aiosmtpd.smtp import SMTP
 from bot.appkeys import CHANNELS, LOOP, PERSONA, STORES
 from bot.masking import mask
 from channels.base import Capabilities, InboundMessage, Rendered
+from channels.http_edge import BadRequest
 from channels.email_compose import WIRE_POLICY, WIRE_POLICY_UTF8, compose, new_message_id, reply_subject
 from channels.email_parse import (
     MAX_REFERENCES,
@@ -338,15 +339,6 @@ class SmtpListener:
 
 
 # --- Mailgun inbound webhook ------------------------------------------------------------------------------
-
-class BadRequest(Exception):
-    def __init__(self, status: int, error: str, message: str):
-        super().__init__(message)
-        self.status, self.error, self.message = status, error, message
-
-    def response(self) -> web.Response:
-        return web.json_response({"error": self.error, "message": self.message}, status=self.status)
-
 
 def verify_mailgun(key: bytes, fields: dict[str, str], now: float) -> BadRequest | None:
     """Mailgun signs `timestamp + token` (not the body) with the account's webhook signing key."""

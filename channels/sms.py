@@ -41,7 +41,7 @@ from bot.settings import SettingsError
 from bot.stores.audit import AuditRecord
 from channels.base import Attachment, Capabilities, InboundMessage, Rendered
 from channels.sms_text import GSM7, PART, has_devanagari, plan_bodies, sms_safe
-from channels.web import BadRequest
+from channels.http_edge import BadRequest, read_body
 
 log = logging.getLogger("sahayak.sms")
 
@@ -404,15 +404,7 @@ class SmsChannel:
 
 
 async def _read_body(request: web.Request) -> bytes:
-    if request.content_length is not None and request.content_length > MAX_BODY:
-        raise BadRequest(413, "body_too_large", f"Request bodies are limited to {MAX_BODY} bytes.")
-    chunks, size = [], 0
-    async for chunk in request.content.iter_any():
-        size += len(chunk)
-        if size > MAX_BODY:
-            raise BadRequest(413, "body_too_large", f"Request bodies are limited to {MAX_BODY} bytes.")
-        chunks.append(chunk)
-    return b"".join(chunks)
+    return await read_body(request, MAX_BODY)
 
 
 def _twiml() -> web.Response:

@@ -27,6 +27,7 @@ from aiohttp import WSMsgType, web
 
 from bot.appkeys import CHANNELS, LOOP, STORES
 from channels.base import Capabilities, InboundMessage, Rendered
+from channels.http_edge import BadRequest, read_body
 
 STATIC = Path(__file__).resolve().parent / "web_static"
 MAX_BODY = 16 * 1024
@@ -34,15 +35,6 @@ _ID = re.compile(r"^[A-Za-z0-9_.:\-]{1,128}$")
 # Control characters and lone surrogates: no customer types them, and no store can keep them.
 _UNSTORABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 MAX_IN_FLIGHT_PER_SOCKET = 8
-
-
-class BadRequest(Exception):
-    def __init__(self, status: int, error: str, message: str):
-        super().__init__(message)
-        self.status, self.error, self.message = status, error, message
-
-    def response(self) -> web.Response:
-        return web.json_response({"error": self.error, "message": self.message}, status=self.status)
 
 
 class SessionSigner:
@@ -124,16 +116,7 @@ class WebChannel:
 
 
 async def read_json(request: web.Request) -> object:
-    if request.content_length is not None and request.content_length > MAX_BODY:
-        raise BadRequest(413, "body_too_large", f"Request bodies are limited to {MAX_BODY} bytes.")
-    # Read to the end: a body may arrive in several pieces on a slow mobile network.
-    chunks, size = [], 0
-    async for chunk in request.content.iter_any():
-        size += len(chunk)
-        if size > MAX_BODY:
-            raise BadRequest(413, "body_too_large", f"Request bodies are limited to {MAX_BODY} bytes.")
-        chunks.append(chunk)
-    body = b"".join(chunks)
+    body = await read_body(request, MAX_BODY)
     try:
         return json.loads(body)
     except (ValueError, UnicodeDecodeError):

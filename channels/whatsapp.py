@@ -40,6 +40,7 @@ from bot.loop import inbound_to_json
 from bot.masking import mask
 from bot.stores.audit import AuditRecord
 from channels.base import Capabilities, OutboundMessage, Rendered, render
+from channels.http_edge import BadRequest, read_body
 from channels.whatsapp_wire import (
     CHANNEL,
     Planned,
@@ -269,29 +270,6 @@ def _wa_id(address: str) -> str:
     return address[1:]
 
 
-class BadRequest(Exception):
-    def __init__(self, status: int, error: str, message: str):
-        super().__init__(message)
-        self.status, self.error, self.message = status, error, message
-
-    def response(self) -> web.Response:
-        return web.json_response({"error": self.error, "message": self.message}, status=self.status)
-
-
-async def read_body(request: web.Request, limit: int = MAX_BODY) -> bytes:
-    """The exact bytes of the body, up to `limit` (read here rather than with request.read(), whose
-    cap is the app-wide client_max_size). In pieces: a body may arrive in several chunks."""
-    if request.content_length is not None and request.content_length > limit:
-        raise BadRequest(413, "body_too_large", f"Webhook bodies are limited to {limit} bytes.")
-    chunks, size = [], 0
-    async for chunk in request.content.iter_any():
-        size += len(chunk)
-        if size > limit:
-            raise BadRequest(413, "body_too_large", f"Webhook bodies are limited to {limit} bytes.")
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
 WHATSAPP = web.AppKey("whatsapp_channel", WhatsAppChannel)
 
 
@@ -352,7 +330,7 @@ async def handshake(request: web.Request) -> web.Response:
 async def receive(request: web.Request) -> web.Response:
     channel = request.app[WHATSAPP]
     try:
-        body = await read_body(request)
+        body = await read_body(request, MAX_BODY)
     except BadRequest as e:
         return e.response()
     # The signature first, on the raw bytes: nothing is parsed, let alone stored, for a forged body.
