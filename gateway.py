@@ -27,8 +27,9 @@ from aiohttp import web
 from aiohttp.web_log import AccessLogger
 
 from bot.appkeys import BANK, CHANNELS, HTTP, LOOP, PERSONA, PERSONAS, SETTINGS, STORES
+from bot.auth import secure_link_page
 from bot.banking.core import CoreBanking
-from bot.graph.general import build_general_graph
+from bot.graph.conversation import build_conversation_graph
 from bot.graph.state import Services
 from bot.loop import ConversationLoop
 from bot.notify import ChannelNotifier
@@ -54,12 +55,21 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
         # after this one); the loop and the notifier look channels up at send time.
         channels = app[CHANNELS]
         notifier = stores.outbox if settings.demo else ChannelNotifier(channels)
+        registry = app[PERSONAS]
         services = Services(bank=app[BANK], otp=stores.otp, notifier=notifier,
-                            cases=stores.cases, personas=app[PERSONAS], persona_id=settings.persona,
-                            auth_idle_s=settings.auth_idle_s)
-        loop = ConversationLoop(stores, build_general_graph(stores.checkpointer), services, channels,
-                                turn_timeout_s=settings.turn_timeout_s)
+                            cases=stores.cases, personas=registry, persona_id=settings.persona,
+                            auth_idle_s=settings.auth_idle_s, secure_links=getattr(stores, "secure_links", None))
+        loop = ConversationLoop(stores, build_conversation_graph(stores.checkpointer, registry.workflows), services,
+                                channels, turn_timeout_s=settings.turn_timeout_s)
         app[LOOP] = loop
+
+        def rebuild_graph(reloaded) -> None:
+            # Workflows are compiled into the graph: a reload swaps in a graph built from the new set.
+            # A turn already running keeps the graph it started with; checkpoints are untouched.
+            loop.graph = build_conversation_graph(stores.checkpointer, reloaded.workflows)
+
+        registry.on_reload.append(rebuild_graph)
+        stack.callback(registry.on_reload.remove, rebuild_graph)
         await stores.inbox.prune()
         yield
         await loop.drain()
@@ -167,7 +177,7 @@ async def errors_as_json(request: web.Request, handler):
     except web.HTTPException:
         raise
     except Exception as e:
-        log.exception("request failed: %s %s: %s", request.method, request.path, type(e).__name__)
+        log.exception("request failed: %s %s: %s", request.method, loggable_path(request), type(e).__name__)
         return web.json_response({"error": "internal", "message": "Something went wrong."}, status=500)
 
 
@@ -190,14 +200,26 @@ def create_app(settings: Settings) -> web.Application:
     if settings.demo:
         app.router.add_get("/", demo_page)
         app.router.add_get("/demo/outbox", demo_outbox)
+        secure_link_page.setup(app)  # /demo/secure/{token}: stand-in for the bank's secure page
     return app
 
 
+def loggable_path(request: web.BaseRequest) -> str:
+    """The request's path as logs may show it: the route's template (`/demo/secure/{token}`) when the
+    path has variable parts, since those can be secrets (a secure-link token) or customer data."""
+    match_info = getattr(request, "match_info", None)
+    resource = match_info.route.resource if match_info is not None else None
+    if isinstance(resource, web.DynamicResource):
+        return resource.canonical
+    return request.path
+
+
 class NoQueryAccessLogger(AccessLogger):
-    """Access log lines without query strings: they may carry phone numbers (DESIGN.md)."""
+    """Access log lines without query strings (they may carry phone numbers, DESIGN.md) and without
+    the variable parts of a path (see `loggable_path`)."""
 
     def log(self, request, response, time):  # noqa: A002 - aiohttp's signature
-        self.logger.info('%s "%s %s" %s %.1fms', request.remote, request.method, request.path,
+        self.logger.info('%s "%s %s" %s %.1fms', request.remote, request.method, loggable_path(request),
                          response.status, time * 1000)
 
 

@@ -144,7 +144,8 @@ class ConversationLoop:
         phone_sender = channel is not None and channel.capabilities.phone_sender
         ctx = TurnContext(text=msg.text, channel=msg.channel, conversation=key, now=time.time(),
                           services=self.services.for_turn(), sender_phone=msg.sender if phone_sender else None)
-        config = {"configurable": {"thread_id": key}}
+        # A workflow may run many steps in one turn (each is a LangGraph step); the engine bounds them itself.
+        config = {"configurable": {"thread_id": key}, "recursion_limit": 100}
         state: dict = {}
         failed = False
         try:
@@ -161,9 +162,11 @@ class ConversationLoop:
             await self.stores.audit.append(AuditRecord(
                 channel=msg.channel, conversation=key, message_id=msg.message_id,
                 persona=ctx.services.persona.id, language=state.get("language", "en"), intent=ctx.intent,
-                step=state.get("step", "unknown"), tools=ctx.tools, outcome=ctx.outcome,
+                step=audit_step(state), tools=ctx.tools, outcome=ctx.outcome,
                 latency_ms=round((time.perf_counter() - started) * 1000, 2),
-                text=mask(msg.text, expect_otp=failed or ctx.expect_otp or looks_like_a_code(msg.text)),
+                # An answer to a security question (a date of birth) is never kept, even masked.
+                text="[security answer]" if ctx.expect_secret else
+                mask(msg.text, expect_otp=failed or ctx.expect_otp or looks_like_a_code(msg.text)),
                 replies=[{"text": mask(r.text), "buttons": list(r.buttons)} for r in replies]))
         finally:
             # Even if the audit write failed, the row is closed: a retry must not wait for ever, and
@@ -213,3 +216,11 @@ _CODE = re.compile(r"\s*[0-9\u0966-\u096F]{4,8}\s*")
 
 def ctx_language(ctx: TurnContext, state: dict) -> str:
     return state.get("language") or ctx.services.persona.default_language
+
+
+def audit_step(state: dict) -> str:
+    """Where the conversation is after the turn: the workflow step it waits at, else the graph's step."""
+    wf = state.get("wf") or {}
+    if wf.get("id"):
+        return f"{wf['id']}.{wf.get('at')}"
+    return state.get("step") or "idle"

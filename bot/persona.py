@@ -14,30 +14,21 @@ import time
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from types import MappingProxyType
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from bot.workflows.spec import load_workflows
 from bot.yaml_config import ConfigError, line_for, load_yaml_mapping_with_lines, validate_mapping_with_lines
 from i18n.catalog import SUPPORTED
 
 log = logging.getLogger("sahayak.persona")
 
-# Workflow and intent names a persona may declare. Only balance_statement (and its intents) runs in
-# today's graph (bot/graph/general.py); the others are the issue-4 workflows that the workflow engine
-# (coming: workflow YAML compiled to LangGraph subgraphs) will compile. They are known names already
-# so the shipped personas can declare what they handle; a persona listing one simply does not get it
-# until the engine lands (the graph answers with its fallback).
-KNOWN_WORKFLOWS = (
-    "balance_statement",
-    "transaction_dispute",  # coming: the workflow engine compiles it
-    "account_access",  # coming
-    "card_services",  # coming
-    "investments_loans",  # coming
-)
+# Workflows are files in `<personalities>/workflows/` (bot/workflows/spec.py); a persona names the ones
+# it runs, and the names are checked against that folder when everything loads. Intents are what the
+# intent router (bot/graph/intents.py) can recognise.
 KNOWN_INTENTS = (
     "greeting", "balance", "recent_transactions", "human", "resend_otp",
-    # coming with the workflow engine (the intent router does not produce these yet):
     "mini_statement", "email_statement",
     "report_fraud", "dispute_transaction", "failed_transfer",
     "login_problem", "block_card", "unblock_card", "change_pin", "card_limits",
@@ -82,6 +73,11 @@ class Persona(BaseModel):
     # Per language, the same disclaimers in the same order (e.g. "this is not investment advice").
     # Optional: a persona without disclaimers leaves the field out.
     disclaimers: dict[str, list[str]] = Field(default_factory=dict)
+    # Intents this persona passes to another (persona id -> intents), with the conversation's context:
+    # e.g. general hands suspected fraud to `fraud`. The receiving persona must run a workflow for each.
+    handoffs: dict[str, list[str]] = Field(default_factory=dict)
+    # Per language, the buttons offered with the greeting and when the bot did not understand.
+    quick_replies: dict[str, list[str]] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _consistent(self) -> Persona:
@@ -92,10 +88,13 @@ class Persona(BaseModel):
             raise ValueError(f"default_language {self.default_language!r} is not in languages")
         if missing := [lang for lang in self.languages if lang not in self.greeting]:
             raise ValueError(f"greeting has no text for {missing}")
-        if bad := [w for w in self.workflows if w not in KNOWN_WORKFLOWS]:
-            raise ValueError(f"unknown workflows {bad} (known: {list(KNOWN_WORKFLOWS)})")
         if bad := [i for i in self.intents if i not in KNOWN_INTENTS]:
             raise ValueError(f"unknown intents {bad} (known: {list(KNOWN_INTENTS)})")
+        for target, intents in self.handoffs.items():
+            if target == self.id:
+                raise ValueError("a persona cannot hand off to itself")
+            if bad := [i for i in intents if i not in KNOWN_INTENTS]:
+                raise ValueError(f"handoffs to {target!r}: unknown intents {bad}")
         if self.disclaimers:
             if extra := [lang for lang in self.disclaimers if lang not in self.languages]:
                 raise ValueError(f"disclaimers for {extra}, which are not in languages")
@@ -154,10 +153,70 @@ def load_all(directory: Path, required: tuple[str, ...] = ()) -> Mapping[str, Pe
                                       f"persona {wanted!r} is configured but there is no such file"))
     if not paths and not errors:
         errors.append(ConfigError(str(directory), None, "", "no persona files (*.yaml) in the folder"))
+    workflows: Mapping[str, Any] = MappingProxyType({})
+    try:
+        workflows = load_workflows(directory / "workflows")
+    except ConfigError as e:
+        errors.extend(e.errors)
+    else:
+        # A persona whose own file is wrong is reported once, not again by each file that names it.
+        broken = {Path(e.path).stem for e in errors}
+        for path in paths:
+            persona = personas.get(path.stem)
+            if persona is not None:
+                errors += _cross_check(path, persona, personas, workflows, broken)
     if errors:
         first = errors[0]
         raise first if len(errors) == 1 else ConfigError(first.path, first.line, first.field, first.message, errors)
-    return MappingProxyType(personas)
+    return PersonaSet(MappingProxyType(personas), workflows)
+
+
+class PersonaSet(dict):
+    """id -> Persona, plus the workflows they run (`.workflows`: id -> checked Workflow)."""
+
+    def __init__(self, personas: Mapping[str, Persona], workflows: Mapping[str, Any]):
+        super().__init__(personas)
+        self.workflows = workflows
+
+
+def _cross_check(path: Path, persona: Persona, personas: Mapping[str, Persona],
+                 workflows: Mapping[str, Any], broken: set[str]) -> list[ConfigError]:
+    """What one file cannot check alone: the workflows it names, its handoff targets, their languages."""
+    _, lines = load_yaml_mapping_with_lines(path)
+    errors: list[ConfigError] = []
+
+    def fail(loc: tuple, message: str) -> None:
+        errors.append(ConfigError(str(path), line_for(lines, loc), ".".join(map(str, loc)), message))
+
+    for i, workflow_id in enumerate(persona.workflows):
+        workflow = workflows.get(workflow_id)
+        if workflow is None:
+            fail(("workflows", i), f"unknown workflow {workflow_id!r} (workflows: {', '.join(sorted(workflows))})")
+            continue
+        if missing := [lang for lang in persona.languages if lang not in workflow.languages]:
+            fail(("workflows", i), f"workflow {workflow_id!r} has no texts in {missing} (file {workflow.path})")
+        for step_id, step in workflow.steps.items():
+            if getattr(step, "type", "") == "handoff" and step.to != "back" and step.to not in personas \
+                    and step.to not in broken:
+                fail(("workflows", i), f"workflow {workflow_id!r} step {step_id!r} hands off to unknown persona "
+                     f"{step.to!r}")
+    handled = {intent for w in persona.workflows if w in workflows for intent in workflows[w].intents}
+    if unrouted := [i for i in persona.intents if i not in handled and i not in _GRAPH_INTENTS]:
+        fail(("intents",), f"no workflow of this persona starts with {unrouted}")
+    for target, intents in persona.handoffs.items():
+        other = personas.get(target)
+        if other is None:
+            if target not in broken:
+                fail(("handoffs", target), f"unknown persona {target!r}")
+            continue
+        theirs = {i for w in other.workflows if w in workflows for i in workflows[w].intents if i in other.intents}
+        if missing := [i for i in intents if i not in theirs]:
+            fail(("handoffs", target), f"persona {target!r} runs no workflow for {missing}")
+    return errors
+
+
+# Intents the conversation graph answers itself, without a workflow.
+_GRAPH_INTENTS = ("greeting", "human", "resend_otp")
 
 
 class PersonaRegistry:
@@ -172,9 +231,11 @@ class PersonaRegistry:
         self.directory = Path(directory)
         self.required = tuple(required)
         self._personas = MappingProxyType(dict(personas))
+        self.workflows: Mapping[str, Any] = getattr(personas, "workflows", MappingProxyType({}))
         self.version = 1
         self.loaded_at = time.time()
         self._reloading = asyncio.Lock()
+        self.on_reload: list = []  # called with the registry after a successful swap (rebuild the graph)
 
     @classmethod
     def load(cls, directory: Path, required: tuple[str, ...] = ()) -> PersonaRegistry:
@@ -205,7 +266,10 @@ class PersonaRegistry:
         Raises ConfigError (every problem, by file, line and field) and keeps the current set."""
         async with self._reloading:  # a SIGHUP and an API call at once: one after the other
             personas = await asyncio.to_thread(load_all, self.directory, self.required)
-            self._personas = personas  # the swap: one reference assignment
+            # The swap: personas and workflows together (readers take both from one turn's snapshot).
+            self._personas, self.workflows = MappingProxyType(dict(personas)), personas.workflows
+            for listener in list(self.on_reload):
+                listener(self)
             self.version += 1
             self.loaded_at = time.time()
         log.info("personas reloaded from %s: %s (version %d)", self.directory, ", ".join(self.ids), self.version)

@@ -75,6 +75,10 @@ class Settings(BaseModel):
     # The gateway's public base URL (https://chat.bank.example): webhook signatures (Twilio) are checked
     # against URLs built from it, never from X-Forwarded-* headers.
     public_url: str | None = None
+    # Where secure links point (password reset, card PIN change, card limits: never done in chat):
+    # the bank's page, which receives the one-time token as the last path segment. Required outside
+    # demo mode; demo mode serves a stand-in page under /demo/secure/ when unset.
+    secure_link_base: str | None = None
 
     # WhatsApp (Meta Cloud API). Off unless configured; partly configured stops start-up.
     whatsapp_verify_token: SecretStr | None = None
@@ -128,6 +132,18 @@ class Settings(BaseModel):
             )
         if not self.demo and self.secret_key is None:
             raise ValueError("SAHAYAK_SECRET_KEY is required outside demo mode")
+        if not self.demo and self.secure_link_base is None:
+            raise ValueError(
+                "SAHAYAK_SECURE_LINK_BASE is required outside demo mode: the bank's page for password "
+                "resets, card PIN changes and card limits (https://...)"
+            )
+        if self.secure_link_base is not None:
+            # The token is appended as a path segment: a query or fragment here would swallow it, and
+            # outside demo mode it travels by SMS, so plain http is refused.
+            scheme = r"https?" if self.demo else r"https"
+            if not re.fullmatch(scheme + r"://[A-Za-z0-9.\-]+(:\d{1,5})?(/[^\s?#]*)?", self.secure_link_base):
+                raise ValueError("SAHAYAK_SECURE_LINK_BASE must be an https:// URL without a query or fragment, "
+                                 "e.g. https://netbanking.bank.example/secure/")
         for field, minimum in MIN_SECRET_LENGTH.items():
             value = getattr(self, field)
             if value is not None and len(value.get_secret_value().strip()) < minimum:
@@ -154,6 +170,15 @@ class Settings(BaseModel):
     @property
     def scale_out(self) -> bool:
         return self.postgres_url is not None
+
+    def resolved_secure_link_base(self) -> str:
+        """Where secure links point: the configured page, or in demo mode the gateway's own stand-in."""
+        if self.secure_link_base is not None:
+            return self.secure_link_base
+        if not self.demo:  # unreachable after validation; kept so a bypassed check cannot invent a URL
+            raise SettingsError("SAHAYAK_SECURE_LINK_BASE is required outside demo mode")
+        origin = (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
+        return f"{origin}/demo/secure/"
 
     def resolved_secret(self) -> bytes:
         """The secret key; in demo mode one is generated once and kept in the data directory

@@ -42,6 +42,7 @@ Lines = dict[tuple[Any, ...], int]
 MAX_BYTES = 4 * 1024 * 1024
 MAX_NODES = 200_000
 
+_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _MERGE_TAG = "tag:yaml.org,2002:merge"
 _NULL_TAG = "tag:yaml.org,2002:null"
 
@@ -122,7 +123,8 @@ def load_yaml_mapping_with_lines(
 def parse_yaml_mapping_with_lines(text: str, path: Path | str = "<string>") -> tuple[dict[Any, Any], Lines]:
     """Like `load_yaml_mapping_with_lines`, for YAML text already in hand (`path` is for messages)."""
     shown = str(path)
-    loader = yaml.SafeLoader(text)
+    # libyaml's C parser when PyYAML was built with it (10x faster; same nodes, same marks).
+    loader = _SAFE_LOADER(text)
     try:
         node = loader.get_single_node()
         if node is None or (isinstance(node, ScalarNode) and node.tag == _NULL_TAG):

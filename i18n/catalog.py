@@ -101,6 +101,65 @@ MESSAGES: dict[str, dict[str, str]] = {
     "account_kind_current": {"en": "current", "hi": "चालू"},
     "account_kind_salary": {"en": "salary", "hi": "वेतन"},
     "account_kind_nre": {"en": "NRE", "hi": "NRE"},
+    # The workflow engine's own words (bot/workflows/engine.py); a workflow's texts live in its YAML.
+    "btn_yes": {"en": "Yes", "hi": "हाँ"},
+    "btn_no": {"en": "No", "hi": "नहीं"},
+    "wf_confirm_again": {
+        "en": "Please answer Yes or No.",
+        "hi": "कृपया हाँ या नहीं में जवाब दें।",
+    },
+    "wf_choose_again": {
+        "en": "Sorry, I didn't catch which one. Please tap one of the options or type its number.",
+        "hi": "क्षमा करें, मैं समझ नहीं पाया कि कौन-सा। कृपया किसी विकल्प को दबाएँ या उसका नंबर लिखें।",
+    },
+    "wf_gave_up": {
+        "en": "Let's start over. Nothing has been changed. What would you like to do?",
+        "hi": "चलिए फिर से शुरू करते हैं। कुछ भी बदला नहीं गया है। आप क्या करना चाहेंगे?",
+    },
+    "security_question_dob": {
+        "en": "For your security, please type your date of birth as DD-MM-YYYY.",
+        "hi": "आपकी सुरक्षा के लिए, कृपया अपनी जन्मतिथि DD-MM-YYYY के रूप में लिखें।",
+    },
+    "security_answer_wrong": {
+        "en": "That doesn't match our records. Please try once more (DD-MM-YYYY).",
+        "hi": "यह हमारे रिकॉर्ड से मेल नहीं खाता। कृपया एक बार और लिखें (DD-MM-YYYY)।",
+    },
+    "security_answer_failed": {
+        "en": "I couldn't verify you that way.",
+        "hi": "मैं इस तरह आपकी पहचान सत्यापित नहीं कर सका।",
+    },
+    "handoff_to": {
+        "en": "I'm bringing in our {name}, who handles this.",
+        "hi": "इसके लिए मैं हमारे {name} को जोड़ रहा हूँ।",
+    },
+    "handed_back": {
+        "en": "You're back with our {name}. Is there anything else I can help with?",
+        "hi": "अब आप फिर से हमारे {name} के साथ हैं। क्या मैं और कुछ मदद कर सकता हूँ?",
+    },
+    "link_sms_password_reset": {
+        "en": "{bank}: reset your net banking password here: {url} (valid {minutes} min, single use). Never share this link.",
+        "hi": "{bank}: अपना नेट बैंकिंग पासवर्ड यहाँ रीसेट करें: {url} ({minutes} मिनट तक मान्य, एक बार ही)। यह लिंक किसी से साझा न करें।",
+    },
+    "link_sms_pin_change": {
+        "en": "{bank}: set your new card PIN here: {url} (valid {minutes} min, single use). The bank never asks for your PIN.",
+        "hi": "{bank}: अपना नया कार्ड PIN यहाँ सेट करें: {url} ({minutes} मिनट तक मान्य, एक बार ही)। बैंक कभी आपका PIN नहीं माँगता।",
+    },
+    "link_sms_card_limits": {
+        "en": "{bank}: change your card limits here: {url} (valid {minutes} min, single use). Never share this link.",
+        "hi": "{bank}: अपनी कार्ड सीमाएँ यहाँ बदलें: {url} ({minutes} मिनट तक मान्य, एक बार ही)। यह लिंक किसी से साझा न करें।",
+    },
+    "card_kind_debit": {"en": "debit", "hi": "डेबिट"},
+    "card_kind_credit": {"en": "credit", "hi": "क्रेडिट"},
+    "loan_kind_home": {"en": "home loan", "hi": "होम लोन"},
+    "loan_kind_personal": {"en": "personal loan", "hi": "पर्सनल लोन"},
+    "loan_kind_car": {"en": "car loan", "hi": "कार लोन"},
+    "loan_kind_education": {"en": "education loan", "hi": "एजुकेशन लोन"},
+    "loan_kind_gold": {"en": "gold loan", "hi": "गोल्ड लोन"},
+    "status_active": {"en": "active", "hi": "सक्रिय"},
+    "status_blocked": {"en": "blocked", "hi": "ब्लॉक"},
+    "status_expired": {"en": "expired", "hi": "समाप्त"},
+    "status_paused": {"en": "paused", "hi": "रुका हुआ"},
+    "status_cancelled": {"en": "cancelled", "hi": "रद्द"},
     # WhatsApp: the list-message button, the reply to media we cannot read, and the one notice per
     # conversation when messages sent during an outage arrive late (they are not answered one by one).
     "wa_list_button": {"en": "Options", "hi": "विकल्प"},

@@ -5,7 +5,8 @@ database) and `http.py` (an adapter for a real core-banking REST API). The bot o
 this Protocol, so swapping the demo bank for a real one is configuration, not code.
 
 Money is always `Decimal` rupees (two places). Times are timezone-aware UTC datetimes.
-Nothing here moves money: the only state-changing operations are card block and unblock.
+Nothing here moves money: the only state-changing operations are card block and unblock, and
+lifting a self-service-resolvable account block (`unlock_access`).
 """
 
 from __future__ import annotations
@@ -27,6 +28,13 @@ class BankingError(Exception):
 
 class NotFound(BankingError):
     """The requested record does not exist (or does not belong to this customer)."""
+
+
+class NotAllowed(BankingError):
+    """The bank refuses this operation for this record (e.g. a block only a branch can lift).
+
+    A definite answer about the record, not an outage: the bot should say what the customer can do
+    instead (visit the branch, complete KYC), not "try again later"."""
 
 
 @dataclass(frozen=True)
@@ -193,6 +201,13 @@ class CoreBanking(Protocol):
     async def block_card(self, customer_id: str, card_id: str, reason: str) -> Card: ...
 
     async def unblock_card(self, customer_id: str, card_id: str) -> Card: ...
+
+    async def unlock_access(self, customer_id: str, account_id: str) -> Account:
+        """Lift a block the customer may resolve themselves: status "blocked" with a reason in
+        `demo_seed.AUTO_RESOLVABLE_REASONS` (too many wrong PIN attempts). Returns the account, now
+        active with an empty reason. Raises NotFound for a record not this customer's, NotAllowed if
+        the account is not blocked or its block needs the bank (KYC expired, suspected fraud, court
+        order, dormancy...). A second call raises NotAllowed: the account is no longer blocked."""
 
     async def list_devices(self, customer_id: str) -> list[Device]: ...
 

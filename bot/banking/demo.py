@@ -38,12 +38,13 @@ from bot.banking.core import (
     Limits,
     LoginAttempt,
     Loan,
+    NotAllowed,
     NotFound,
     Sip,
     Transaction,
     TxnStatus,
 )
-from bot.banking.demo_seed import SEED_VERSION, Seed, build_seed
+from bot.banking.demo_seed import AUTO_RESOLVABLE_REASONS, SEED_VERSION, Seed, build_seed
 from bot.banking.wire import check_days, check_page, check_reason, check_status
 
 SCHEMA_VERSION = "1"
@@ -242,8 +243,7 @@ class DemoBank:
     async def list_accounts(self, customer_id: str) -> list[Account]:
         await self._require_customer(customer_id)
         rows = await self._all(
-            "SELECT account_id, customer_id, kind, number_last4, status, status_reason, branch_ifsc, opened_on "
-            "FROM accounts WHERE customer_id = ? ORDER BY account_id", (customer_id,))
+            f"SELECT {_ACCOUNT_COLS} FROM accounts WHERE customer_id = ? ORDER BY account_id", (customer_id,))
         return [Account(*r) for r in rows]
 
     async def get_balance(self, customer_id: str, account_id: str) -> Balance:
@@ -341,6 +341,24 @@ class DemoBank:
                 (_ts(self._clock()), card_id, customer_id))
             return (await self._card(customer_id, card_id))[0]
 
+    async def unlock_access(self, customer_id: str, account_id: str) -> Account:
+        """Lift a self-service-resolvable block (see `CoreBanking.unlock_access`).
+
+        The decision and the change are one UPDATE whose WHERE carries every condition, so two
+        concurrent unlocks cannot both succeed and a block the bank re-imposed in between is never
+        lifted by a stale check. Only when nothing changed do we look again, to say why."""
+        reasons = sorted(AUTO_RESOLVABLE_REASONS)
+        row = await self._one(
+            "UPDATE accounts SET status = 'active', status_reason = '' "
+            "WHERE account_id = ? AND customer_id = ? AND status = 'blocked' "
+            f"AND status_reason IN ({', '.join('?' * len(reasons))}) "
+            f"RETURNING {_ACCOUNT_COLS}",
+            (account_id, customer_id, *reasons))
+        if row is not None:
+            return Account(*row)
+        await self._require_account(customer_id, account_id)
+        raise NotAllowed("this account is not blocked, or its block can only be lifted by the bank")
+
     async def list_devices(self, customer_id: str) -> list[Device]:
         await self._require_customer(customer_id)
         rows = await self._all(
@@ -376,6 +394,7 @@ class DemoBank:
 
 _CUSTOMER_COLS = ("customer_id, name, mobile, email, preferred_language, kyc_status, city, date_of_birth, "
                   "preferences")
+_ACCOUNT_COLS = "account_id, customer_id, kind, number_last4, status, status_reason, branch_ifsc, opened_on"
 _CARD_COLS = "card_id, customer_id, account_id, kind, network, last4, status, expires"
 
 

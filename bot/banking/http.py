@@ -10,6 +10,7 @@ The REST contract (paths are relative to the configured base URL, e.g. https://c
     GET  /customers/{cid}/accounts/{aid}/limits    -> Limits
     GET  /customers/{cid}/accounts/{aid}/transactions?limit=10[&status=pending] -> {"items": [Transaction]}
     GET  /customers/{cid}/accounts/{aid}/spend?days=30 -> {"categories": {"groceries": "1234.50", ...}}
+    POST /customers/{cid}/accounts/{aid}/unlock    {} -> Account   (409 not_allowed: see below)
     GET  /customers/{cid}/cards                    -> {"items": [Card]}
     POST /customers/{cid}/cards/{card}/block       {"reason": "lost"} -> Card
     POST /customers/{cid}/cards/{card}/unblock     {} -> Card
@@ -24,12 +25,16 @@ sits in a URL (URLs end up in access logs); it changes nothing and may be retrie
 
 Errors are JSON `{"error": "<code>", ...}`. 404 `{"error": "not_found"}` means the record does not exist
 or is not this customer's (-> `NotFound`; `None` for the lookup); a 404 without that body (a wrong base
-URL, a proxy page) is a `BankingError`, never "no such customer". 401/403 and other 4xx are
-`BankingError`s naming the operation and status. 429, 502, 503, 504, connection errors and timeouts are
-retried a bounded number of times with a short backoff (a numeric Retry-After is honoured up to a cap).
-Every POST carries an `Idempotency-Key` that stays the same across the retries of one call; the
-server must answer a repeated key with the original result. Redirects are not followed (they would
-carry our credentials elsewhere).
+URL, a proxy page) is a `BankingError`, never "no such customer". 409 `{"error": "not_allowed"}` means
+the bank refuses the operation for this record as it stands (-> `NotAllowed`): for `unlock`, the
+account is not blocked, or its block is not one the customer may lift (KYC expired, suspected fraud,
+court order, dormancy: only `too many wrong PIN attempts` is). Any other 409, 401/403 and other 4xx
+are `BankingError`s naming the operation and status. 429, 502, 503, 504, connection errors and timeouts
+are retried a bounded number of times with a short backoff (a numeric Retry-After is honoured up to a
+cap). Every POST carries an `Idempotency-Key` that stays the same across the retries of one call; the
+server must answer a repeated key with the original result (so a retried `unlock` whose first answer
+was lost gets that answer, not `not_allowed`). Redirects are not followed (they would carry our
+credentials elsewhere).
 
 Logs name the operation, attempt and status only: never URLs (they hold customer ids), bodies or
 headers.
@@ -60,6 +65,7 @@ from bot.banking.core import (
     Limits,
     LoginAttempt,
     Loan,
+    NotAllowed,
     NotFound,
     Sip,
     Transaction,
@@ -178,6 +184,10 @@ class HttpCoreBanking:
         data = await self._call("unblock_card", "POST", self._card(customer_id, card_id, "unblock"), body={})
         return self._one("unblock_card", Card, data)
 
+    async def unlock_access(self, customer_id: str, account_id: str) -> Account:
+        data = await self._call("unlock_access", "POST", self._a(customer_id, account_id, "unlock"), body={})
+        return self._one("unlock_access", Account, data)
+
     async def list_devices(self, customer_id: str) -> list[Device]:
         return await self._items("list_devices", Device, self._c(customer_id, "devices"))
 
@@ -273,6 +283,8 @@ class HttpCoreBanking:
         code = code if isinstance(code, str) and _ERROR_CODE.fullmatch(code) else None
         if status == 404 and code == "not_found":
             raise NotFound(f"{op}: not found")
+        if status == 409 and code == "not_allowed":
+            raise NotAllowed(f"core banking does not allow {op} for this record")
         if status in (401, 403):
             raise BankingError(f"core banking rejected our credentials for {op} (HTTP {status})")
         if 300 <= status < 400:

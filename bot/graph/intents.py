@@ -1,4 +1,4 @@
-"""A small keyword intent matcher for the skeleton's intents, in English, Hindi and Hinglish.
+"""A small keyword intent matcher for the workflows' intents, in English, Hindi and Hinglish.
 
 It is deliberately simple and local; the full router (a trained classifier over the intent
 catalogue, with confidence and clarifying questions) replaces it without changing the graph."""
@@ -14,10 +14,37 @@ _KEYWORDS: dict[str, tuple[str, ...]] = {
               "इंसान", "कस्टमर केयर", "insaan", "kisi se baat"),
     "resend_otp": ("resend", "new otp", "new code", "didn't get", "did not get", "not received",
                    "दोबारा", "नहीं मिला", "nahi mila", "phir se bhejo"),
+    "failed_transfer": ("not credited", "failed transfer", "transfer failed", "upi failed", "imps failed",
+                        "payment failed", "debited but", "money deducted", "amount deducted", "not reached",
+                        "paisa kat gaya", "paise kat gaye", "paise nahi pahunche", "पैसे कट गए", "पैसा कट गया",
+                        "क्रेडिट नहीं हुआ"),
+    "report_fraud": ("fraud", "scam", "hacked", "not me", "unauthorised", "unauthorized", "someone used",
+                     "stolen money", "dhokha", "धोखा", "फ्रॉड", "धोखाधड़ी"),
+    "dispute_transaction": ("dispute", "don't recognise", "don't recognize", "do not recognise",
+                            "do not recognize", "didn't make", "did not make", "wrong charge", "charged twice",
+                            "unknown transaction", "maine nahi kiya", "मैंने नहीं किया", "विवाद"),
+    "unblock_card": ("unblock", "activate my card", "card is blocked", "card blocked", "अनब्लॉक"),
+    "block_card": ("block my card", "block card", "block the card", "block my debit card",
+                   "block my credit card", "lost my card", "lost card", "card stolen", "stolen card",
+                   "card lost", "card kho gaya", "card block karo", "कार्ड ब्लॉक", "कार्ड खो गया"),
+    "change_pin": ("change pin", "change my pin", "reset pin", "set pin", "new pin", "forgot pin",
+                   "pin change", "पिन बदल", "पिन"),
+    "card_limits": ("card limit", "card limits", "limit", "limits", "लिमिट", "सीमा"),
+    "login_problem": ("can't log in", "cannot log in", "can't login", "cannot login", "unable to login",
+                      "unable to log in", "login", "log in", "sign in", "locked out", "password",
+                      "net banking", "app not working", "लॉगिन", "पासवर्ड"),
+    "email_statement": ("email statement", "statement by email", "statement on email", "email me",
+                        "mail me", "send statement", "full statement", "ईमेल"),
+    "mini_statement": ("mini statement", "mini-statement", "मिनी स्टेटमेंट"),
     "recent_transactions": ("transaction", "statement", "recent", "history", "last payments",
                             "लेनदेन", "स्टेटमेंट", "लेन-देन", "len den", "lenden"),
     "balance": ("balance", "how much money", "bal", "बैलेंस", "शेष", "कितना पैसा", "कितने पैसे",
                 "kitna paisa", "kitne paise", "paisa kitna"),
+    "sip_status": ("sip", "sips", "एसआईपी"),
+    "nav": ("nav", "net asset value", "एनएवी"),
+    "portfolio": ("portfolio", "investments", "investment", "mutual fund", "mutual funds", "holdings",
+                  "निवेश", "पोर्टफोलियो", "म्यूचुअल फंड"),
+    "loan_emi": ("emi", "loan", "outstanding", "लोन", "ईएमआई", "किस्त", "kist"),
     "greeting": ("hi", "hello", "hey", "namaste", "namaskar", "good morning", "good evening",
                  "नमस्ते", "नमस्कार", "हेलो", "हाय"),
 }

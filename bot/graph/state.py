@@ -26,6 +26,13 @@ class ConversationState(TypedDict, total=False):
     hold_notice_sent: bool  # while with a human: the one "an officer will reply here" was sent
     agent_notes: str | None  # the human agent's (masked) notes from the last hand-back
     turns: int
+    light_at: float | None  # identified by the registered mobile or a security answer ("light" auth)
+    persona: str  # the persona answering now (a handoff changes it); default: the one the gateway serves
+    handoff_from: str | None  # the persona that handed over, to return to when the workflow is done
+    handoff_note: str | None  # masked context the handing-over persona passed on
+    wf: dict | None  # the running workflow: id, step, saved variables, what it waits for (engine.py)
+    wf_exit: dict | None  # how the workflow left this turn: done, escalate, handoff (read by the graph)
+    unresolved: int  # turns in a row the bot could not understand
 
 
 @dataclass
@@ -39,6 +46,8 @@ class Services:
     personas: Any  # bot.persona.PersonaRegistry: swapped as a whole on reload
     persona_id: str  # which persona this gateway serves
     auth_idle_s: int
+    secure_links: Any = None  # bot.auth.secure_links.SecureLinks
+    holidays: tuple = ()  # bank holidays (dates) for RBI's working-day clocks
     pinned: Any = None  # the Persona one turn runs with (see for_turn)
 
     @property
@@ -63,6 +72,7 @@ class TurnContext:
     tools: list[str] = field(default_factory=list)
     outcome: str = "answered"
     expect_otp: bool = False  # the conversation was waiting for a code when this message arrived
+    expect_secret: bool = False  # the message answers a security question: never audited in clear
     sender_phone: str | None = None  # E.164, on channels whose sender is a phone number
 
     def reply(self, text: str, buttons: tuple[str, ...] | list[str] = ()) -> None:

@@ -52,6 +52,7 @@ class Case:
     agent: str | None = None
     claimed_at: float | None = None
     closed_at: float | None = None
+    team: str = "support"  # which human queue works it: support, fraud, disputes, accounts, ...
 
     def waiting_s(self, now: float) -> float:
         """How long the customer waited (or has been waiting) for a person to pick the case up."""
@@ -64,7 +65,7 @@ def new_reference(kind: str, now: float) -> str:
 
 
 _COLUMNS = ("reference", "created_at", "kind", "channel", "conversation", "customer_id", "reason", "status",
-            "priority", "tier", "summary", "agent", "claimed_at", "closed_at")
+            "priority", "tier", "summary", "agent", "claimed_at", "closed_at", "team")
 _SELECT = f"SELECT {', '.join(_COLUMNS)} FROM cases"
 
 
@@ -85,6 +86,7 @@ class Cases:
         "agent": ("TEXT", "TEXT"),
         "claimed_at": ("REAL", "DOUBLE PRECISION"),
         "closed_at": ("REAL", "DOUBLE PRECISION"),
+        "team": ("TEXT NOT NULL DEFAULT 'support'", "TEXT NOT NULL DEFAULT 'support'"),
     }
     INDEX = "CREATE INDEX IF NOT EXISTS cases_queue ON cases (status, created_at)"
 
@@ -125,15 +127,18 @@ class Cases:
         return summary[-SUMMARY_MAX_CHARS:]
 
     async def open_case(self, *, kind: str, channel: str, conversation: str, customer_id: str, reason: str,
-                        priority: str = "normal", tier: str = "standard", summary: str = "") -> Case:
+                        priority: str = "normal", tier: str = "standard", summary: str = "",
+                        team: str = "support") -> Case:
+        """One INSERT, committed when this returns: a dispute's `created_at` is the durable, timestamped
+        acknowledgement that starts RBI's clocks, so callers write the case before they reply."""
         now = time.time()
         case = Case(new_reference(kind, now), now, kind, channel, conversation, customer_id, reason, "open",
-                    priority if priority in PRIORITIES else "normal", tier or "standard", summary)
+                    priority if priority in PRIORITIES else "normal", tier or "standard", summary, team=team)
         await self._db.execute(
             "INSERT INTO cases (reference, created_at, kind, channel, conversation, customer_id, reason, status,"
-            " priority, tier, summary) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " priority, tier, summary, team) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (case.reference, case.created_at, case.kind, case.channel, case.conversation, case.customer_id,
-             case.reason, case.status, case.priority, case.tier, case.summary),
+             case.reason, case.status, case.priority, case.tier, case.summary, case.team),
         )
         return case
 
@@ -145,12 +150,14 @@ class Cases:
         rows = await self._db.fetchall(f"{_SELECT} WHERE conversation = ? ORDER BY created_at", (conversation,))
         return [Case(*r) for r in rows]
 
-    async def queue(self, status: str = "open", *, limit: int = 200) -> list[Case]:
-        """Cases in `status`, urgent first, then the longest waiting."""
+    async def queue(self, status: str = "open", *, limit: int = 200, kind: str = "escalation",
+                    team: str | None = None) -> list[Case]:
+        """Cases of `kind` in `status` (optionally one team's), urgent first, then the longest waiting."""
+        team_clause = " AND team = ?" if team else ""
         rows = await self._db.fetchall(
-            f"{_SELECT} WHERE status = ? AND kind = 'escalation' ORDER BY"
+            f"{_SELECT} WHERE status = ? AND kind = ?{team_clause} ORDER BY"
             " CASE priority WHEN 'urgent' THEN 0 WHEN 'high' THEN 1 ELSE 2 END, created_at LIMIT ?",
-            (status, limit))
+            (status, kind, *((team,) if team else ()), limit))
         return [Case(*r) for r in rows]
 
     async def claim(self, reference: str, agent: str) -> bool:

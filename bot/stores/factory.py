@@ -4,11 +4,13 @@ data directory, or PostgreSQL + Redis for several gateway processes. One interfa
 from __future__ import annotations
 
 import contextlib
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
 from bot.auth.otp import OtpService
+from bot.auth.secure_links import SecureLinks
 from bot.settings import Settings
 from bot.stores.audit import AuditLog
 from bot.stores.cases import Cases
@@ -46,6 +48,7 @@ class Stores:
     notices: Notices  # at-most-once-per-period channel notices (WhatsApp "we're back")
     email_threads: EmailThreads  # whom and under which subject to answer, per email conversation
     webhook_tokens: WebhookTokens  # replay cache of signed webhook tokens (Mailgun)
+    secure_links: SecureLinks  # one-time links to the bank's page for what never happens in chat
 
 
 @contextlib.asynccontextmanager
@@ -86,9 +89,12 @@ async def open_stores(settings: Settings) -> AsyncIterator[Stores]:
                                                 wait_s=lease_s + settings.turn_timeout_s), checkpointer=checkpointer,
                         outbox=outbox, redis=redis, deliveries=DeliveryStatuses(db), opt_outs=OptOuts(db),
                         windows=ContactWindows(db), notices=Notices(db),
-                        email_threads=EmailThreads(db), webhook_tokens=WebhookTokens(db))
+                        email_threads=EmailThreads(db), webhook_tokens=WebhookTokens(db),
+                        secure_links=SecureLinks(db, settings.resolved_secret(),
+                                                 settings.resolved_secure_link_base()))
         for store in (stores.inbox, stores.claims, stores.audit, stores.cases, stores.otp, stores.deliveries,
                       stores.opt_outs, stores.windows, stores.notices, stores.email_threads,
-                      stores.webhook_tokens):
+                      stores.webhook_tokens, stores.secure_links):
             await store.setup()
+        await stores.secure_links.prune(now=time.time())
         yield stores

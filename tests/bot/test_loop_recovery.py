@@ -57,6 +57,7 @@ async def test_outside_demo_mode_without_sms_otp_fails_closed_before_any_lookup(
                                                                                bank_api):
     server, faults = bank_api
     settings = make_settings(demo=False, secret_key="s" * 40,
+                             secure_link_base="https://netbanking.bank.example/secure/",
                              core_banking_url=str(server.make_url(PREFIX)),
                              core_banking_auth_header=f"{AUTH[0]}: {AUTH[1]}")
     client = await aiohttp_client(create_app(settings))

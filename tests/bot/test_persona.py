@@ -49,10 +49,14 @@ def test_bad_field_names_file_line_and_field(tmp_path, old, new, field):
     assert f"general.yaml:{line}" in message and field in message
 
 
-def test_unknown_workflow_is_refused(tmp_path):
-    directory = _copy_with(tmp_path, "workflows: [balance_statement]", "workflows: [teleport_money]")
-    with pytest.raises(ConfigError, match="teleport_money"):
-        load_persona(directory, "general")
+def test_unknown_workflow_is_refused_naming_file_and_line(tmp_path):
+    from bot.persona import load_all
+
+    directory = _copy_with(tmp_path, "workflows: [balance_statement, account_access, card_services]",
+                           "workflows: [balance_statement, teleport_money, card_services]")
+    line = _line_of(directory / "general.yaml", "teleport_money")
+    with pytest.raises(ConfigError, match=rf"general.yaml:{line}: workflows.1: unknown workflow 'teleport_money'"):
+        load_all(directory)
 
 
 def test_gateway_does_not_start_with_a_bad_persona(tmp_path):

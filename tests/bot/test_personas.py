@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from bot.appkeys import LOOP, PERSONAS, STORES
-from bot.persona import KNOWN_INTENTS, KNOWN_WORKFLOWS, PersonaRegistry, load_all
+from bot.persona import KNOWN_INTENTS, PersonaRegistry, load_all
 from bot.settings import PACKAGE_PERSONALITIES, Settings, load_settings
 from bot.yaml_config import ConfigError
 from tests.channels.web_chat import RAJESH_MOBILE, latest_otp, new_session, say, texts
@@ -94,7 +94,7 @@ def test_the_three_shipped_personas_load_and_differ():
 
     for persona in personas.values():
         assert all(persona.greeting[lang] for lang in persona.languages)
-        assert set(persona.workflows) <= set(KNOWN_WORKFLOWS) and set(persona.intents) <= set(KNOWN_INTENTS)
+        assert set(persona.workflows) <= set(personas.workflows) and set(persona.intents) <= set(KNOWN_INTENTS)
 
 
 def test_disclaimers_must_cover_every_language(tmp_path):
@@ -133,8 +133,8 @@ def test_the_served_persona_must_have_a_file(tmp_path):
 def test_editor_files_and_sub_folders_are_not_personas(tmp_path):
     directory = _copy(tmp_path)
     (directory / ".#general.yaml").write_text("not: a persona")
-    (directory / "workflows").mkdir()
-    (directory / "workflows" / "dispute.yaml").write_text("steps: []")
+    (directory / "drafts").mkdir()
+    (directory / "drafts" / "dispute.yaml").write_text("steps: []")
     assert set(load_all(directory)) == {"general", "fraud", "investment"}
 
 

@@ -150,6 +150,9 @@ async def test_injection_corpus_changes_nothing(gateway):
     # A request for a person ends the bot's part of the chat, so those come last.
     for hostile in sorted(corpus, key=lambda m: m.asks_for_human):
         await send(session, hostile, "verified")
+        # Three messages in a row the bot cannot place send the chat to a person (the persona's
+        # max_unresolved_turns); a greeting between hostile messages keeps each one judged alone.
+        await say(client, session, "hi")
 
     after = await _bank_state(bank)
     changed = [cid for cid in before if before[cid] != after.get(cid)]

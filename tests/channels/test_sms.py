@@ -576,7 +576,8 @@ async def test_outside_demo_mode_the_otp_goes_out_by_sms_and_respects_stop(aioht
     from gateway import create_app
 
     settings = make_settings(demo=False, secret_key="s" * 40, core_banking_url=str(bank_api.make_url(PREFIX)),
-                             core_banking_auth_header=f"{AUTH[0]}: {AUTH[1]}", **sms_settings(twilio))
+                             core_banking_auth_header=f"{AUTH[0]}: {AUTH[1]}", **sms_settings(twilio),
+                             secure_link_base="https://netbanking.bank.example/secure/")
     client = await aiohttp_client(create_app(settings))
     client.app[SMS].rest.retry_base_s = 0.01
     replies = await say_sms(client, twilio, "balance")

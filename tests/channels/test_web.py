@@ -346,7 +346,8 @@ async def test_healthz_and_widget_and_demo_page(gateway):
 async def test_demo_routes_are_not_mounted_outside_demo_mode(aiohttp_client, make_settings):
     from gateway import create_app
 
-    settings = make_settings(demo=False, secret_key="k" * 40, core_banking_url="http://127.0.0.1:9/")
+    settings = make_settings(demo=False, secret_key="k" * 40, core_banking_url="http://127.0.0.1:9/",
+                             secure_link_base="https://netbanking.bank.example/secure/")
     client = await aiohttp_client(create_app(settings))
     assert (await client.get("/demo/outbox", params={"to": RAJESH_MOBILE})).status == 404
     assert (await client.get("/")).status == 404

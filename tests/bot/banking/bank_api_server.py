@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from aiohttp import web
 
-from bot.banking.core import BankingError, NotFound
+from bot.banking.core import BankingError, NotAllowed, NotFound
 from bot.banking.demo import DemoBank
 from bot.banking.wire import decimal_to_wire, to_wire
 
@@ -90,6 +90,8 @@ def make_app(bank: DemoBank, *, auth: tuple[str, str] = AUTH, faults: Faults | N
             return await handler(request)
         except NotFound:
             return web.json_response({"error": "not_found"}, status=404)
+        except NotAllowed:
+            return web.json_response({"error": "not_allowed"}, status=409)
         except BankingError:
             return web.json_response({"error": "refused"}, status=409)
         except (ValueError, KeyError):
@@ -156,6 +158,10 @@ def _routes(bank: DemoBank) -> list[web.RouteDef]:
         totals = await bank.spend_by_category(request.match_info["cid"], request.match_info["aid"],
                                               days=int(request.query.get("days", "30")))
         return web.json_response({"categories": {k: decimal_to_wire(v) for k, v in totals.items()}})
+
+    @r.post(a + "/unlock")
+    async def unlock(request: web.Request):
+        return _ok(await bank.unlock_access(request.match_info["cid"], request.match_info["aid"]))
 
     @r.get(c + "/cards")
     async def cards(request: web.Request):

@@ -3,25 +3,28 @@
 from __future__ import annotations
 
 import time
-from types import SimpleNamespace
+from pathlib import Path
 
 from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 
-from bot.graph.general import build_general_graph
-from bot.graph.state import TurnContext
+from bot.graph.conversation import build_conversation_graph
+from bot.graph.state import Services, TurnContext
+from bot.persona import PersonaRegistry
 from bot.stores.checkpoints import sqlite_checkpointer
+
+REGISTRY = PersonaRegistry.load(Path(__file__).resolve().parents[3] / "personalities")
 
 
 def _services():
-    persona = SimpleNamespace(default_language="en", languages=["en", "hi"], intents=["greeting"],
-                              greeting={"en": "hello", "hi": "नमस्ते"}, escalation=None)
-    return SimpleNamespace(persona=persona, auth_idle_s=900)
+    # Greetings need no bank, OTP or cases: only the personas.
+    return Services(bank=None, otp=None, notifier=None, cases=None, personas=REGISTRY, persona_id="general",
+                    auth_idle_s=900)
 
 
 async def test_cached_latest_checkpoint_equals_the_stored_one(tmp_path):
     path = tmp_path / "checkpoints.sqlite"
     async with sqlite_checkpointer(path) as saver:
-        graph = build_general_graph(saver)
+        graph = build_conversation_graph(saver, REGISTRY.workflows)
         config = {"configurable": {"thread_id": "web:t1"}}
         for text in ("hi", "नमस्ते", "hello again"):
             ctx = TurnContext(text=text, channel="web", conversation="web:t1", now=time.time(), services=_services())

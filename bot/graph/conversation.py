@@ -1,0 +1,306 @@
+"""The conversation graph: one for every persona and channel; the workflows are its subgraphs.
+
+Each turn enters at `understand`, which settles the persona answering now, the language and the
+intent, and routes:
+
+    understand ─┬─ with_human            a person owns the conversation: the bot stays silent
+                ├─ escalate              the customer asked for a person (or the bot keeps failing)
+                ├─ workflow_<id>         resume the workflow waiting for this answer, or start the one
+                │     │                  the active persona runs for this intent (bot/workflows/engine.py)
+                │     └─(wf_exit)─┬─ escalate     a step escalated (the case opens in `escalate`)
+                │                 ├─ handoff      a step handed over to another persona
+                │                 └─ hand_back    done, after a handoff: back to the persona that handed over
+                ├─ handoff               another persona handles this intent (persona YAML `handoffs`)
+                └─ greet / fallback
+
+Personas and workflows are data (personalities/*.yaml, personalities/workflows/*.yaml); this module
+holds no banking logic of its own."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from langgraph.graph import END, START, StateGraph
+from langgraph.runtime import Runtime
+from langgraph.types import Command
+
+from bot.auth.identify import parse_identifier
+from bot.banking.core import BankingError
+from bot.graph.intents import match_intent
+from bot.graph.state import ConversationState, TurnContext
+from bot.masking import mask
+from bot.stores.cases import case_priority
+from bot.workflows import answers
+from bot.workflows.engine import compile_workflow, new_run, node_name, parse_date_of_birth
+from channels.base import resolve_numbered_choice
+from i18n.catalog import t
+from i18n.detect import detect_language
+
+Ctx = Runtime[TurnContext]
+# A message that is only a 4-8 digit number is masked as a code (as the loop's audit does).
+_BARE_CODE = re.compile(r"\s*[0-9\u0966-\u096F]{4,8}\s*")
+TIERS = ("standard", "preferred", "premium", "private")
+
+
+def _lang(state: Mapping[str, Any], ctx: TurnContext) -> str:
+    return state.get("language") or ctx.services.persona.default_language
+
+
+def workflow_for(ctx: TurnContext, persona: Any, intent: str) -> Any:
+    """The workflow `persona` runs for `intent`, if it handles the intent."""
+    if intent not in persona.intents:
+        return None
+    workflows = ctx.services.personas.workflows
+    for workflow_id in persona.workflows:
+        workflow = workflows.get(workflow_id)
+        if workflow is not None and intent in workflow.intents:
+            return workflow
+    return None
+
+
+def handoff_target(persona: Any, intent: str) -> str | None:
+    for target, intents in persona.handoffs.items():
+        if intent in intents:
+            return target
+    return None
+
+
+def _answers_the_question(wait: str | None, wf: Mapping[str, Any], text: str, intent: str) -> bool:
+    """Could this message be the answer the waiting workflow asked for? (If not, and it is a new
+    request, the new request wins.)"""
+    if wait == "confirm":
+        return answers.yes_no(text) is not None
+    if wait == "choose":
+        return answers.pick(text, wf.get("labels") or []) is not None
+    if wait == "identity":
+        return parse_identifier(text) is not None
+    if wait == "otp":
+        return intent == "resend_otp" or bool(re.search(r"[0-9\u0966-\u096F]{4,8}", text))
+    if wait == "answer":
+        return parse_date_of_birth(text) is not None
+    return False
+
+
+def build_conversation_graph(checkpointer, workflows: Mapping[str, Any]):
+    """Compile the conversation graph with a subgraph per workflow (one factory: engine.compile_workflow)."""
+    compiled = {workflow_id: compile_workflow(workflow) for workflow_id, workflow in workflows.items()}
+    nodes = {node_name(workflow_id) for workflow_id in compiled}
+
+    async def understand(state: ConversationState, runtime: Ctx) -> Command:
+        ctx = runtime.context
+        services = ctx.services
+        active = services.personas.get(state.get("persona") or services.persona_id)
+        persona = active or services.personas[services.persona_id]
+        services.pinned = persona  # this turn answers as the conversation's persona
+        text = resolve_numbered_choice(ctx.text, tuple(state.get("offered") or ()))
+        ctx.text = text
+        language = detect_language(text, _lang(state, ctx))
+        if language not in persona.languages:
+            language = persona.default_language
+        intent = match_intent(text)
+        ctx.intent = intent
+        update: dict[str, Any] = {"language": language, "turns": state.get("turns", 0) + 1, "offered": [],
+                                  "last_active": ctx.now, "wf_exit": None, "persona": persona.id}
+        # Idle too long: forget verification (computed here, every turn, never trusted from the client).
+        if (state.get("verified_at") or state.get("light_at")) and \
+                ctx.now - (state.get("last_active") or 0.0) > services.auth_idle_s:
+            update.update(verified_at=None, light_at=None)
+        wf = state.get("wf")
+        if wf and wf.get("id") not in compiled:
+            wf = None  # the workflow was removed by a reload
+        if wf:
+            wf = {**wf, "hops": 0}
+        update["wf"] = wf
+        ctx.expect_otp = bool(wf and wf.get("wait") == "otp")
+        wait = wf.get("wait") if wf else None
+
+        starts = workflow_for(ctx, persona, intent)
+        handoff = handoff_target(persona, intent) if starts is None else None
+        new_request = starts is not None or handoff is not None
+        if state.get("step") == "escalated":
+            goto = "with_human"
+        elif intent == "human" and persona.escalation.on_customer_request:
+            goto = "escalate"
+        elif wf and wait and not (new_request and not _answers_the_question(wait, wf, text, intent)):
+            goto = node_name(wf["id"])
+        elif starts is not None and starts.id in compiled:
+            update["wf"] = new_run(starts, intent)
+            update["unresolved"] = 0
+            goto = node_name(starts.id)
+        elif handoff is not None:
+            update["wf"] = None
+            update["wf_exit"] = {"kind": "handoff", "to": handoff, "intent": intent, "note": f"asked: {intent}"}
+            update["unresolved"] = 0
+            goto = "handoff"
+        elif intent == "greeting":
+            update["unresolved"] = 0
+            goto = "greet"
+        else:
+            goto = "fallback"
+        return Command(goto=goto, update=update)
+
+    async def handoff(state: ConversationState, runtime: Ctx) -> Command:
+        ctx = runtime.context
+        services = ctx.services
+        exit_ = state.get("wf_exit") or {}
+        current = services.persona
+        back = exit_.get("to") == "back"
+        target_id = (state.get("handoff_from") or services.persona_id) if back else exit_.get("to")
+        target = services.personas.get(target_id or "")
+        lang = _lang(state, ctx)
+        if target is None or target.id == current.id:
+            return Command(goto="fallback", update={"wf_exit": None})
+        services.pinned = target
+        if lang not in target.languages:
+            lang = target.default_language
+        update: dict[str, Any] = {
+            "persona": target.id, "language": lang, "wf_exit": None,
+            "handoff_from": None if back else current.id,
+            "handoff_note": None if back else mask(str(exit_.get("note") or ""))[:200],
+        }
+        ctx.tools.append(f"handoff.{current.id}->{target.id}")
+        ctx.reply(t("handoff_to", lang, name=target.name))
+        intent = exit_.get("intent")
+        workflow = workflow_for(ctx, target, intent) if intent else None
+        if workflow is not None and workflow.id in compiled:
+            update["wf"] = new_run(workflow, intent)
+            return Command(goto=node_name(workflow.id), update=update)
+        ctx.reply(target.greeting.get(lang) or target.greeting[target.default_language])
+        return Command(goto=END, update=update)
+
+    async def hand_back(state: ConversationState, runtime: Ctx) -> dict:
+        ctx = runtime.context
+        services = ctx.services
+        target = services.personas.get(state.get("handoff_from") or "") or services.personas.get(services.persona_id)
+        if target is None:
+            return {"handoff_from": None}
+        services.pinned = target
+        lang = _lang(state, ctx)
+        ctx.tools.append(f"handoff.back->{target.id}")
+        ctx.reply(t("handed_back", lang if lang in target.languages else target.default_language, name=target.name))
+        return {"persona": target.id, "handoff_from": None, "handoff_note": None}
+
+    graph = StateGraph(ConversationState, context_schema=TurnContext)
+    graph.add_node("understand", understand,
+                   destinations=("greet", "fallback", "escalate", "with_human", "handoff", *sorted(nodes)))
+    graph.add_node("greet", greet)
+    graph.add_node("fallback", fallback, destinations=("escalate", END))
+    graph.add_node("escalate", escalate)
+    graph.add_node("with_human", with_human)
+    graph.add_node("handoff", handoff, destinations=("fallback", END, *sorted(nodes)))
+    graph.add_node("hand_back", hand_back)
+    for workflow_id, subgraph in compiled.items():
+        name = node_name(workflow_id)
+        graph.add_node(name, subgraph)
+        graph.add_conditional_edges(name, after_workflow, {"escalate": "escalate", "handoff": "handoff",
+                                                           "hand_back": "hand_back", END: END})
+    graph.add_edge(START, "understand")
+    for leaf in ("greet", "escalate", "with_human", "hand_back"):
+        graph.add_edge(leaf, END)
+    return graph.compile(checkpointer=checkpointer)
+
+
+def after_workflow(state: ConversationState) -> str:
+    exit_ = state.get("wf_exit") or {}
+    kind = exit_.get("kind")
+    if kind in ("escalate", "handoff"):
+        return kind
+    if kind == "done" and state.get("handoff_from"):
+        return "hand_back"
+    return END
+
+
+def _quick_replies(persona: Any, lang: str) -> list[str]:
+    custom = persona.quick_replies.get(lang) or persona.quick_replies.get(persona.default_language)
+    return list(custom) if custom else [t(k, lang) for k in ("btn_balance", "btn_recent", "btn_human")]
+
+
+async def greet(state: ConversationState, runtime: Ctx) -> dict:
+    ctx = runtime.context
+    lang = _lang(state, ctx)
+    persona = ctx.services.persona
+    buttons = _quick_replies(persona, lang)
+    ctx.reply(persona.greeting.get(lang) or persona.greeting[persona.default_language], buttons)
+    return {"step": "idle", "offered": buttons}
+
+
+async def fallback(state: ConversationState, runtime: Ctx) -> Command:
+    ctx = runtime.context
+    lang = _lang(state, ctx)
+    persona = ctx.services.persona
+    unresolved = state.get("unresolved", 0) + 1
+    limit = persona.escalation.max_unresolved_turns
+    if limit and unresolved >= limit:
+        return Command(goto="escalate", update={"unresolved": 0,
+                                                "wf_exit": {"kind": "escalate", "reason": "unresolved"}})
+    buttons = _quick_replies(persona, lang)
+    ctx.reply(t("fallback", lang), buttons)
+    ctx.outcome = "clarify"
+    return Command(goto=END, update={"offered": buttons, "unresolved": unresolved})
+
+
+async def customer_tier(ctx: TurnContext, customer_id: str | None) -> str:
+    """The customer's service tier for the human queue. CoreBanking's Customer has no tier field, so a
+    bank that segments customers puts it in the profile's preferences ("tier"); otherwise, or when the
+    bank cannot be reached, "standard" (the escalation must not fail on a lookup)."""
+    if not customer_id:
+        return "standard"
+    try:
+        customer = await ctx.services.bank.get_customer(customer_id)
+    except BankingError:  # the bank is down or does not know the id: the case still opens
+        return "standard"
+    tier = str((customer.preferences or {}).get("tier", "")).strip().lower()
+    return tier if tier in TIERS else "standard"
+
+
+async def escalate(state: ConversationState, runtime: Ctx) -> dict:
+    ctx = runtime.context
+    lang = _lang(state, ctx)
+    persona = ctx.services.persona
+    exit_ = state.get("wf_exit") or {}
+    if exit_.get("kind") == "escalate":
+        reason = exit_.get("reason") or "unresolved"
+    else:
+        reason = "customer_request" if ctx.intent == "human" else "unresolved"
+    verified = bool(state.get("verified_at") and state.get("customer_id"))
+    cases = ctx.services.cases
+    ctx.tools.append("cases.open")
+    # The message being handled is audited after this turn; its masked text joins the summary here.
+    latest = "[security answer]" if ctx.expect_secret else \
+        mask(ctx.text, expect_otp=ctx.expect_otp or bool(_BARE_CODE.fullmatch(ctx.text)))
+    summary = await cases.summarize(ctx.conversation, latest)
+    if state.get("handoff_note"):
+        summary = f"[handed over: {state['handoff_note']}]\n{summary}"
+    customer_id = state.get("customer_id") or ""
+    case = await cases.open_case(
+        kind="escalation", channel=ctx.channel, conversation=ctx.conversation,
+        customer_id=customer_id, reason=reason,
+        priority=exit_.get("priority") or case_priority(reason, verified=verified),
+        tier=await customer_tier(ctx, customer_id), summary=summary,
+        team=exit_.get("team") or persona.escalation.team)
+    if exit_.get("say"):
+        ctx.reply(str(exit_["say"]).replace("{reference}", case.reference))
+    else:
+        key = "otp_failed_escalated" if reason == "otp_failed" else "handed_to_human"
+        ctx.reply(t(key, lang, reference=case.reference))
+    ctx.outcome = "escalated"
+    update = {"step": "escalated", "case_ref": case.reference, "hold_notice_sent": False, "wf": None,
+              "wf_exit": None}
+    if reason == "otp_failed":
+        # Repeated OTP failure also drops any partial identity: the next attempt starts over.
+        update.update(verified_at=None, light_at=None, customer_id=None, otp_subject=None)
+    return update
+
+
+async def with_human(state: ConversationState, runtime: Ctx) -> dict:
+    """A human owns the conversation: the bot stays silent. The customer's messages are still claimed
+    and audited (masked) by the loop, which is where the agent reads them; only the first message
+    after the escalation gets one short notice, so the customer knows they were not lost."""
+    ctx = runtime.context
+    ctx.outcome = "with_human"
+    if state.get("hold_notice_sent"):
+        return {}
+    ctx.reply(t("with_human", _lang(state, ctx), reference=state.get("case_ref") or ""))
+    return {"hold_notice_sent": True}
