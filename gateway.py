@@ -246,6 +246,10 @@ def main(argv: list[str] | None = None) -> int:
             served = "  (served)" if persona_id == settings.persona else ""
             print(f"  {persona_id}: {persona.name} [{', '.join(persona.languages)}] "
                   f"workflows: {', '.join(persona.workflows)}{served}")
+        print(f"workflows ({len(registry.workflows)}):")
+        for workflow_id, workflow in sorted(registry.workflows.items()):
+            print(f"  {workflow_id}: {workflow.name} ({len(workflow.steps)} steps; "
+                  f"intents: {', '.join(workflow.intents)})")
         return 0
     # aiosqlite runs each statement on a helper thread; under load the event loop holds the GIL and
     # the helper waits out the 5 ms default switch interval for every statement. 0.5 ms measured

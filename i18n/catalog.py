@@ -73,8 +73,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "hi": "क्या मैं आपकी और कोई मदद कर सकता हूँ?",
     },
     "fallback": {
-        "en": "I can help with your account balance and recent transactions, or connect you to our team. What would you like to do?",
-        "hi": "मैं आपकी शेष राशि और हाल के लेनदेन में मदद कर सकता हूँ, या आपको हमारी टीम से जोड़ सकता हूँ। आप क्या करना चाहेंगे?",
+        "en": "I can help with your balance and statements, your cards (block, unblock, PIN, limits), signing in, a transaction you don't recognise, or your investments and loans; or I can connect you to our team. What would you like to do?",
+        "hi": "मैं आपकी शेष राशि और स्टेटमेंट, आपके कार्ड (ब्लॉक, अनब्लॉक, PIN, सीमा), साइन-इन, किसी अनजान लेनदेन, या आपके निवेश और लोन में मदद कर सकता हूँ; या आपको हमारी टीम से जोड़ सकता हूँ। आप क्या करना चाहेंगे?",
     },
     "banking_down": {
         "en": "I can't reach our banking systems right now. Please try again in a few minutes.",
@@ -87,6 +87,23 @@ MESSAGES: dict[str, dict[str, str]] = {
     "with_human": {
         "en": "Your request is with our customer care team (reference {reference}). An officer will reply here; I'll stay quiet until then.",
         "hi": "आपका अनुरोध हमारी कस्टमर केयर टीम के पास है (रेफ़रेंस {reference})। एक अधिकारी यहीं जवाब देगा; तब तक मैं चुप रहूँगा।",
+    },
+    # While a person owns the chat, the one notice names the team that has it (else "with_human").
+    "with_human_fraud": {
+        "en": "Your report is with our fraud team (reference {reference}). An officer will reply here; I'll stay quiet until then. Never share an OTP, PIN or password with anyone.",
+        "hi": "आपकी रिपोर्ट हमारी फ्रॉड टीम के पास है (रेफ़रेंस {reference})। एक अधिकारी यहीं जवाब देगा; तब तक मैं चुप रहूँगा। कभी भी OTP, PIN या पासवर्ड किसी को न बताएँ।",
+    },
+    "with_human_accounts": {
+        "en": "Your request is with our accounts team (reference {reference}). An officer will reply here; I'll stay quiet until then.",
+        "hi": "आपका अनुरोध हमारी अकाउंट्स टीम के पास है (रेफ़रेंस {reference})। एक अधिकारी यहीं जवाब देगा; तब तक मैं चुप रहूँगा।",
+    },
+    "with_human_cards": {
+        "en": "Your request is with our cards team (reference {reference}). An officer will reply here; I'll stay quiet until then.",
+        "hi": "आपका अनुरोध हमारी कार्ड टीम के पास है (रेफ़रेंस {reference})। एक अधिकारी यहीं जवाब देगा; तब तक मैं चुप रहूँगा।",
+    },
+    "with_human_investment_advisor": {
+        "en": "Your request is with a licensed investment advisor (reference {reference}). They will reply here; I'll stay quiet until then.",
+        "hi": "आपका अनुरोध एक लाइसेंस प्राप्त निवेश सलाहकार के पास है (रेफ़रेंस {reference})। वे यहीं जवाब देंगे; तब तक मैं चुप रहूँगा।",
     },
     "otp_sms": {
         "en": "{code} is your OTP to verify yourself with {bank}. Valid for {minutes} minutes. Do not share it with anyone.",

@@ -35,7 +35,7 @@ from bot.stores.cases import case_priority
 from bot.workflows import answers
 from bot.workflows.engine import compile_workflow, new_run, node_name, parse_date_of_birth
 from channels.base import resolve_numbered_choice
-from i18n.catalog import t
+from i18n.catalog import MESSAGES, t
 from i18n.detect import detect_language
 
 Ctx = Runtime[TurnContext]
@@ -286,8 +286,8 @@ async def escalate(state: ConversationState, runtime: Ctx) -> dict:
         key = "otp_failed_escalated" if reason == "otp_failed" else "handed_to_human"
         ctx.reply(t(key, lang, reference=case.reference))
     ctx.outcome = "escalated"
-    update = {"step": "escalated", "case_ref": case.reference, "hold_notice_sent": False, "wf": None,
-              "wf_exit": None}
+    update = {"step": "escalated", "case_ref": case.reference, "case_team": case.team, "hold_notice_sent": False,
+              "wf": None, "wf_exit": None}
     if reason == "otp_failed":
         # Repeated OTP failure also drops any partial identity: the next attempt starts over.
         update.update(verified_at=None, light_at=None, customer_id=None, otp_subject=None)
@@ -302,5 +302,6 @@ async def with_human(state: ConversationState, runtime: Ctx) -> dict:
     ctx.outcome = "with_human"
     if state.get("hold_notice_sent"):
         return {}
-    ctx.reply(t("with_human", _lang(state, ctx), reference=state.get("case_ref") or ""))
+    key = f"with_human_{state.get('case_team')}"
+    ctx.reply(t(key if key in MESSAGES else "with_human", _lang(state, ctx), reference=state.get("case_ref") or ""))
     return {"hold_notice_sent": True}

@@ -10,7 +10,8 @@ import re
 from i18n.catalog import all_translations
 
 _KEYWORDS: dict[str, tuple[str, ...]] = {
-    "human": ("agent", "human", "customer care", "person", "representative", "officer", "एजेंट",
+    "human": ("agent", "human", "customer care", "person", "representative", "officer", "advisor", "adviser",
+              "सलाहकार", "एजेंट",
               "इंसान", "कस्टमर केयर", "insaan", "kisi se baat"),
     "resend_otp": ("resend", "new otp", "new code", "didn't get", "did not get", "not received",
                    "दोबारा", "नहीं मिला", "nahi mila", "phir se bhejo"),

@@ -23,6 +23,7 @@ class ConversationState(TypedDict, total=False):
     otp_failures: int
     offered: list[str]  # button labels offered last turn (for "2" on channels without buttons)
     case_ref: str | None
+    case_team: str | None  # the team that owns the escalation (names it in the "with a person" notice)
     hold_notice_sent: bool  # while with a human: the one "an officer will reply here" was sent
     agent_notes: str | None  # the human agent's (masked) notes from the last hand-back
     turns: int

@@ -53,7 +53,12 @@ def _case_json(case: Case, now: float) -> dict:
     return {"reference": case.reference, "status": case.status, "priority": case.priority,
             "reason": case.reason, "tier": case.tier, "channel": case.channel,
             "created_at": case.created_at, "waiting_s": case.waiting_s(now), "agent": case.agent,
-            "claimed_at": case.claimed_at, "closed_at": case.closed_at, "summary": case.summary}
+            "claimed_at": case.claimed_at, "closed_at": case.closed_at, "summary": case.summary,
+            "kind": case.kind, "team": case.team}
+
+
+CASE_KINDS = ("escalation", "dispute", "fraud")
+_TEAM = re.compile(r"[a-z][a-z0-9_]{1,31}")
 
 
 class OpsApi:
@@ -110,8 +115,15 @@ class OpsApi:
         status = request.query.get("status", "open")
         if status not in STATUSES:
             return _error(400, "invalid_status", f"status must be one of {', '.join(STATUSES)}.")
+        # The human queue (escalations) by default; disputes and fraud alerts are their teams' work lists.
+        kind = request.query.get("kind", "escalation")
+        if kind not in CASE_KINDS:
+            return _error(400, "invalid_kind", f"kind must be one of {', '.join(CASE_KINDS)}.")
+        team = request.query.get("team") or None
+        if team is not None and not _TEAM.fullmatch(team):
+            return _error(400, "invalid_team", "team must be a short lowercase name.")
         now = time.time()
-        cases = await request.app[STORES].cases.queue(status)
+        cases = await request.app[STORES].cases.queue(status, kind=kind, team=team)
         return web.json_response({"cases": [_case_json(c, now) for c in cases]})
 
     async def show_case(self, request: web.Request) -> web.Response:

@@ -39,13 +39,20 @@ def yes_no(text: str) -> bool | None:
         return True
     if said in _NO_SET:
         return False
-    # "yes please block it" / "no thanks": the first word decides when it is a clear yes or no.
+    # "yes please block it" / "no thanks": the first word decides when it is a clear yes or no, and
+    # the rest does not say the opposite ("yes, cancel it", "sure, but don't"): that is no answer,
+    # and a state-changing question is asked again rather than read as a "yes".
     first = said.split(" ", 1)[0] if said else ""
-    if first in _YES_SET and first not in ("ok", "ji", "ha", "right"):
+    padded = f" {said} "
+    if first in _YES_SET and first not in ("ok", "ji", "ha", "right") and not _says(padded, _NO_SET - {"n", "na"}):
         return True
-    if first in _NO_SET and first not in ("n", "na"):
+    if first in _NO_SET and first not in ("n", "na") and not _says(padded, _YES_SET - {"ok", "ji", "ha", "right", "y"}):
         return False
     return None
+
+
+def _says(padded: str, phrases: frozenset[str]) -> bool:
+    return any(f" {phrase} " in padded for phrase in phrases)
 
 
 def pick(text: str, labels: Sequence[str], keys: Sequence[Sequence[str]] = ()) -> int | None:

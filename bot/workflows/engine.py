@@ -531,7 +531,9 @@ def _compile(workflow: Workflow):
         targets = tuple(dict.fromkeys(target for _, target in _step_targets(step)))
         graph.add_node(sid, _make_node(workflow, sid, step), destinations=(*targets, END))
     graph.add_node("lost", _lost)
-    graph.add_conditional_edges(START, _resume, {**{sid: sid for sid in workflow.steps}, "lost": "lost"})
+    steps = frozenset(workflow.steps)
+    graph.add_conditional_edges(START, lambda state: _resume(state, steps),
+                                {**{sid: sid for sid in workflow.steps}, "lost": "lost"})
     graph.add_edge("lost", END)
     return graph.compile()
 
@@ -551,9 +553,10 @@ def _step_targets(step: Any):
     return _targets(step)
 
 
-def _resume(state: Mapping[str, Any]) -> str:
-    wf = state.get("wf") or {}
-    return wf.get("at") or "lost"
+def _resume(state: Mapping[str, Any], steps: frozenset[str]) -> str:
+    # A step the checkpoint names but a reload removed is "lost", not a KeyError that fails every turn.
+    at = (state.get("wf") or {}).get("at")
+    return at if at in steps else "lost"
 
 
 async def _lost(state: Mapping[str, Any], runtime: Runtime) -> dict:

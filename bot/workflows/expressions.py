@@ -52,7 +52,8 @@ Function whitelist (the whole of it):
     lower(text)                     lowercase text
     contains(text, part)            `part` occurs in `text`
     days_since(date)                calendar days from `date` to today (IST); date, datetime or ISO text
-    working_days_since(date)        Mon-Fri days after `date` up to and including today
+    working_days_since(date)        bank working days after `date` up to and including today
+                                    (bot/workflows/rbi.py: Sundays, 2nd and 4th Saturdays are off)
     any_of(list, "field", value)    some record in `list` has `field` == `value` ("field" is a literal)
 
 A runtime problem (``"abc" < 5`` from unexpected data, division by zero, a malformed ISO date) raises
@@ -71,6 +72,8 @@ from dataclasses import dataclass, fields, is_dataclass
 from datetime import date, datetime, timedelta, timezone
 from decimal import Context, Decimal, DivisionByZero, InvalidOperation, Overflow, localcontext
 from typing import Any, NoReturn, Union, get_args, get_origin
+
+from bot.workflows.rbi import working_days_between
 
 __all__ = [
     "MAX_DEPTH",
@@ -318,7 +321,7 @@ FUNCTIONS: dict[str, _Function] = {
     "lower": _Function((frozenset({"string"}),), "string", "lowercase text"),
     "contains": _Function((frozenset({"string"}), frozenset({"string"})), "bool", "part occurs in text"),
     "days_since": _Function((_TEXT_OR_DATE,), "number", "calendar days from a date to today (IST)"),
-    "working_days_since": _Function((_TEXT_OR_DATE,), "number", "Mon-Fri days after a date up to today"),
+    "working_days_since": _Function((_TEXT_OR_DATE,), "number", "bank working days after a date up to today"),
     "any_of": _Function(
         (frozenset({"list"}), frozenset({"string"}), frozenset({"any"})),
         "bool",
@@ -883,7 +886,10 @@ class _Evaluation:
                 return Decimal((self.today - self.to_date(args[0], node.args[0])).days)
             case "working_days_since":
                 then = self.to_date(args[0], node.args[0])
-                return Decimal(_weekdays_through(self.today) - _weekdays_through(then))
+                # The bank's working days (RBI's clocks): no Sundays, no 2nd/4th Saturdays.
+                if then >= self.today:
+                    return Decimal(-working_days_between(self.today, then))
+                return Decimal(working_days_between(then, self.today))
             case "any_of":
                 items, name, wanted = args
                 for item in items:  # bounded by the data, not by the expression

@@ -29,6 +29,7 @@ from types import MappingProxyType
 from typing import Any, Literal
 
 from bot.banking.core import Account, BankingError, Card, Limits, NotFound
+from bot.banking.wire import MAX_PAGE
 from bot.workflows import rbi, risk
 
 AuthLevel = Literal["none", "light", "full"]
@@ -270,6 +271,12 @@ async def _own_transaction(call: Call, record: Mapping[str, Any]) -> Any:
     for txn in await call.bank.list_transactions(call.customer_id, account_id, limit=50):
         if txn.txn_id == record.get("txn_id"):
             return txn
+    # A pending or failed transfer from further back (failed_transfers looks back 90 days): among its status.
+    status = record.get("status")
+    if status in ("pending", "failed"):
+        for txn in await call.bank.list_transactions(call.customer_id, account_id, limit=MAX_PAGE, status=status):
+            if txn.txn_id == record.get("txn_id"):
+                return txn
     raise NotFound("transaction")
 
 
@@ -308,7 +315,8 @@ async def _email_statement(call: Call) -> StatementEmail | None:
     if not customer.email:
         raise OperationRefused("no registered email")
     since = call.now - timedelta(days=30)
-    txns = [t for t in await call.bank.list_transactions(call.customer_id, account.account_id, limit=200)
+    # The bank pages at most MAX_PAGE rows (a larger limit is refused as a programming error).
+    txns = [t for t in await call.bank.list_transactions(call.customer_id, account.account_id, limit=MAX_PAGE)
             if t.posted_at >= since]
     lines = [f"{call.services.persona.bank_name}: statement of account ending {account.number_last4}",
              f"Period: last 30 days, to {call.now.astimezone(IST):%d %b %Y}", ""]
@@ -356,7 +364,8 @@ async def _card_limits(call: Call) -> Limits:
     return await call.bank.get_limits(call.customer_id, card.account_id)
 
 
-LATEST_APP_VERSION = "5.2.0"
+# The newest app release the bank publishes (a real deployment reads it from settings or the bank).
+LATEST_APP_VERSION = "5.12.0"
 
 
 def _version(text: str) -> tuple[int, ...]:
@@ -446,8 +455,18 @@ async def _disputable_transactions(call: Call) -> list[TxnView]:
 
 
 async def _failed_transfers(call: Call) -> list[TxnView]:
-    return [v for v in await _disputable_transactions(call)
-            if v.channel in ("UPI", "IMPS") and v.status in ("pending", "failed")]
+    # Every pending or failed UPI / IMPS debit of the last 90 days, not only those among the newest
+    # debits: a transfer that failed a week ago is still owed its reversal and compensation.
+    out: list[TxnView] = []
+    for account in await _open_accounts(call):
+        for status in ("pending", "failed"):
+            call.ctx.tools.append("core.list_transactions")
+            txns = await call.bank.list_transactions(call.customer_id, account.account_id, limit=MAX_PAGE,
+                                                     status=status)
+            out += [_txn_view(t) for t in txns if t.direction == "debit" and t.channel in ("UPI", "IMPS")
+                    and call.now - t.posted_at <= timedelta(days=90)]
+    out.sort(key=lambda v: v.posted_at, reverse=True)
+    return out[:6]
 
 
 async def _facts_for(call: Call, txn: Any) -> tuple[list, list, list]:

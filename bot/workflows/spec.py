@@ -26,6 +26,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import hashlib
+import re
 import types
 import typing
 from collections.abc import Iterator, Mapping
@@ -553,8 +554,43 @@ def _targets(step: Any) -> Iterator[tuple[tuple, str]]:
         yield ("other", "next"), step.other.next
 
 
+def _boolean_keys(path: Path, data: Any, lines: Lines, at: tuple = ()) -> list[ConfigError]:
+    """Keys YAML 1.1 reads as true/false (`yes:`, `no:`, `on:`, `off:`): a confirm step's `yes:` would
+    otherwise be reported as "Keys should be strings" next to a missing on_yes."""
+    errors: list[ConfigError] = []
+    if isinstance(data, Mapping):
+        for key, value in data.items():
+            if isinstance(key, bool):
+                line = line_for(lines, (*at, key))
+                word = _spelling(path, line, key)
+                errors.append(ConfigError(str(path), line, ".".join(map(str, (*at, word))),
+                                          f"YAML reads the key `{word}:` as {str(key).lower()}; a confirm step's "
+                                          f"answers are on_yes and on_no, and any other such key must be quoted "
+                                          f"('{word}':)"))
+            else:
+                errors += _boolean_keys(path, value, lines, (*at, key))
+    elif isinstance(data, list):
+        for i, item in enumerate(data):
+            errors += _boolean_keys(path, item, lines, (*at, i))
+    return errors
+
+
+def _spelling(path: Path, line: int | None, value: bool) -> str:
+    """How the file spells a boolean key on `line` (for the message), else "true"/"false"."""
+    words = r"yes|on|true|y" if value else r"no|off|false|n"
+    try:
+        text = path.read_text(encoding="utf-8-sig").splitlines()[line - 1] if line else ""
+    except (OSError, IndexError, UnicodeDecodeError):
+        text = ""
+    found = re.search(rf"(?<![\w'\"])({words})\s*:", text, re.IGNORECASE)
+    return found.group(1) if found else str(value).lower()
+
+
 def load_workflow(path: Path) -> Workflow:
     data, lines = load_yaml_mapping_with_lines(path)
+    if booleans := _boolean_keys(path, data, lines):
+        first = booleans[0]
+        raise first if len(booleans) == 1 else ConfigError(first.path, first.line, first.field, first.message, booleans)
     wf = validate_mapping_with_lines(data, lines, WorkflowFile, path)
     if wf.id != path.stem:
         raise ConfigError(str(path), line_for(lines, ("id",)), "id",

@@ -256,8 +256,9 @@ def test_division_by_zero_is_a_runtime_error():
         (FRI, date(2024, 6, 12), 5, 3),  # Fri -> Wed: Mon, Tue, Wed
         (SAT, SUN, 1, 0),
         (SUN, date(2024, 6, 10), 1, 1),
-        (MON, date(2024, 6, 10), 7, 5),
-        (date(2024, 5, 31), date(2024, 8, 29), 90, 64),
+        (MON, date(2024, 6, 10), 7, 5),  # Sat 8 June is the 2nd Saturday: a bank holiday
+        (date(2024, 6, 14), date(2024, 6, 17), 3, 2),  # Sat 15 June (3rd Saturday) is a working day
+        (date(2024, 5, 31), date(2024, 8, 29), 90, 64 + 7),  # + the 1st/3rd/5th Saturdays in between
         (THU, TUE, -2, -2),  # a future date counts backwards
     ],
 )
@@ -267,12 +268,17 @@ def test_days_since_and_working_days_since(then, today, days, working):
     assert run("working_days_since(report.transaction_date)", state, now=today) == working
 
 
+def _bank_working_day(day: date) -> bool:
+    # Written out here, independently of bot/workflows/rbi.py: Sundays and 2nd/4th Saturdays are off.
+    return day.weekday() < 5 or (day.weekday() == 5 and (day.day - 1) // 7 + 1 not in (2, 4))
+
+
 def test_working_days_agree_with_counting_day_by_day():
     start = date(2023, 12, 20)
     for offset in range(0, 40):
         for length in range(0, 20):
             then, today = start + timedelta(days=offset), start + timedelta(days=offset + length)
-            counted = sum(1 for i in range(1, length + 1) if (then + timedelta(days=i)).weekday() < 5)
+            counted = sum(1 for i in range(1, length + 1) if _bank_working_day(then + timedelta(days=i)))
             got = run("working_days_since(d)", {"d": then}, variables={"d"}, now=today)
             assert got == counted, (then, today)
 
