@@ -30,6 +30,7 @@ from bot.appkeys import BANK, CHANNELS, HTTP, LOOP, PERSONA, PERSONAS, SETTINGS,
 from bot.auth import secure_link_page
 from bot.banking.core import CoreBanking
 from bot.graph.conversation import build_conversation_graph
+from bot.workflows.llm_scorer import LlmScorer
 from bot.graph.state import Services
 from bot.loop import ConversationLoop
 from bot.notify import ChannelNotifier
@@ -58,7 +59,8 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
         registry = app[PERSONAS]
         services = Services(bank=app[BANK], otp=stores.otp, notifier=notifier,
                             cases=stores.cases, personas=registry, persona_id=settings.persona,
-                            auth_idle_s=settings.auth_idle_s, secure_links=getattr(stores, "secure_links", None))
+                            auth_idle_s=settings.auth_idle_s, secure_links=getattr(stores, "secure_links", None),
+                            llm=_llm_scorer(settings, app[HTTP]))
         loop = ConversationLoop(stores, build_conversation_graph(stores.checkpointer, registry.workflows), services,
                                 channels, turn_timeout_s=settings.turn_timeout_s)
         app[LOOP] = loop
@@ -73,6 +75,13 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
         await stores.inbox.prune()
         yield
         await loop.drain()
+
+
+def _llm_scorer(settings, session) -> LlmScorer | None:
+    if settings.llm_url is None:
+        return None
+    key = settings.llm_api_key.get_secret_value() if settings.llm_api_key is not None else None
+    return LlmScorer(session, settings.llm_url, settings.llm_model, api_key=key, timeout_s=settings.llm_timeout_s)
 
 
 async def _reload_on_sighup(app: web.Application) -> AsyncIterator[None]:

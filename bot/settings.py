@@ -79,6 +79,13 @@ class Settings(BaseModel):
     # the bank's page, which receives the one-time token as the last path segment. Required outside
     # demo mode; demo mode serves a stand-in page under /demo/secure/ when unset.
     secure_link_base: str | None = None
+    # Optional LLM (any OpenAI-compatible endpoint: vLLM, Ollama, llama.cpp server, a cloud API) for the
+    # workflows' `ai_analysis` steps. It can only add caution to the built-in rule-based scorer, never
+    # remove it, and never decides what a tool may do. Unset: rules only (the default).
+    llm_url: str | None = None  # base URL ending before /chat/completions, e.g. http://127.0.0.1:8000/v1
+    llm_model: str | None = None
+    llm_api_key: SecretStr | None = None
+    llm_timeout_s: float = Field(8.0, gt=0, le=60)
 
     # WhatsApp (Meta Cloud API). Off unless configured; partly configured stops start-up.
     whatsapp_verify_token: SecretStr | None = None
@@ -163,6 +170,13 @@ class Settings(BaseModel):
             raise ValueError("SAHAYAK_EMAIL_SMTP_USERNAME and SAHAYAK_EMAIL_SMTP_PASSWORD go together")
         if self.email_address is not None and not re.fullmatch(r"[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+", self.email_address):
             raise ValueError("SAHAYAK_EMAIL_ADDRESS must be a bare address like support@bank.example")
+        if (self.llm_url is None) != (self.llm_model is None):
+            raise ValueError("SAHAYAK_LLM_URL and SAHAYAK_LLM_MODEL go together (set both or neither)")
+        if self.llm_url is not None and not re.fullmatch(r"https?://[A-Za-z0-9.\-]+(:\d{1,5})?(/[^\s?#]*)?", self.llm_url):
+            raise ValueError("SAHAYAK_LLM_URL must be an http(s):// base URL without a query, e.g. "
+                             "http://127.0.0.1:8000/v1")
+        if self.llm_api_key is not None and self.llm_url is None:
+            raise ValueError("SAHAYAK_LLM_API_KEY is set but SAHAYAK_LLM_URL is not")
         if self.core_banking_auth_header is not None and ":" not in self.core_banking_auth_header.get_secret_value():
             raise ValueError("SAHAYAK_CORE_BANKING_AUTH_HEADER must look like 'Name: value'")
         return self

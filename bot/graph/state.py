@@ -49,6 +49,7 @@ class Services:
     auth_idle_s: int
     secure_links: Any = None  # bot.auth.secure_links.SecureLinks
     holidays: tuple = ()  # bank holidays (dates) for RBI's working-day clocks
+    llm: Any = None  # bot.workflows.llm_scorer.LlmScorer when an LLM is configured
     pinned: Any = None  # the Persona one turn runs with (see for_turn)
 
     @property

@@ -132,6 +132,8 @@ class RiskView:
     codes: list[str]
     unknown_device: bool
     unknown_location: bool
+    rule_score: int = 0  # what the rules alone said
+    source: str = "rules"  # "rules", or "rules+llm" when a configured LLM gave an opinion
 
 
 @dataclass(frozen=True)
@@ -481,20 +483,56 @@ def _risk_view(assessment: risk.RiskAssessment) -> RiskView:
     codes = list(assessment.codes)
     return RiskView(assessment.score, assessment.level, assessment.suspicious_pattern, codes,
                     any(c in codes for c in ("new_device_recent", "unknown_device")),
-                    any(c in codes for c in ("new_location", "first_international")))
+                    any(c in codes for c in ("new_location", "first_international")),
+                    rule_score=assessment.score)
+
+
+async def _with_llm(call: Call, kind: str, view: RiskView, facts: dict[str, Any]) -> RiskView:
+    """The rules' view, made more cautious (never less) by a configured LLM's opinion (llm_scorer.py)."""
+    llm = getattr(call.services, "llm", None)
+    if llm is None:
+        return view
+    call.ctx.tools.append("llm.assess")
+    opinion = await llm.assess(kind, {**facts, "rule_score": view.score, "rule_level": view.level,
+                                      "rule_codes": view.codes, "rule_suspicious": view.suspicious_pattern})
+    if opinion is None:
+        return view
+    score = max(view.score, opinion.score)
+    codes = view.codes + (["llm_opinion"] if opinion.score > view.score or
+                          (opinion.suspicious and not view.suspicious_pattern) else [])
+    return dataclasses.replace(view, score=score, level=risk.level_for(score), codes=codes,
+                               suspicious_pattern=view.suspicious_pattern or opinion.suspicious,
+                               source="rules+llm")
+
+
+def _txn_facts(txn: Any, devices: list, logins: list, now: datetime) -> dict[str, Any]:
+    # Numbers, flags and codes only: no ids, names, merchants or narrations leave the bank (llm_scorer.py).
+    week = [g for g in logins if now - g.at <= timedelta(days=7)]
+    return {"amount_inr": str(txn.amount), "channel": txn.channel, "direction": txn.direction,
+            "status": txn.status, "hour_ist": txn.posted_at.astimezone(IST).hour,
+            "days_ago": (now - txn.posted_at).days, "trusted_devices": sum(1 for d in devices if d.trusted),
+            "untrusted_devices": sum(1 for d in devices if not d.trusted),
+            "failed_sign_ins_7d": sum(1 for g in week if not g.success)}
 
 
 async def _transaction_risk(call: Call) -> RiskView:
     txn = await _own_transaction(call, call.args["txn"])
     history, devices, logins = await _facts_for(call, txn)
-    return _risk_view(risk.assess_transaction(txn, history=history, devices=devices, logins=logins, now=call.now))
+    view = _risk_view(risk.assess_transaction(txn, history=history, devices=devices, logins=logins, now=call.now))
+    return await _with_llm(call, "card or account transaction", view, _txn_facts(txn, devices, logins, call.now))
 
 
 async def _login_risk(call: Call) -> RiskView:
     call.ctx.tools += ["core.list_login_attempts", "core.list_devices"]
     logins = await call.bank.list_login_attempts(call.customer_id, limit=50)
     devices = await call.bank.list_devices(call.customer_id)
-    return _risk_view(risk.assess_login_activity(logins, devices, call.now))
+    view = _risk_view(risk.assess_login_activity(logins, devices, call.now))
+    trusted = {d.device_id for d in devices if d.trusted}
+    week = [g for g in logins if call.now - g.at <= timedelta(days=7)]
+    facts = {"sign_ins_7d": len(week), "failed_7d": sum(1 for g in week if not g.success),
+             "from_untrusted_devices_7d": sum(1 for g in week if g.device_id not in trusted),
+             "night_sign_ins_7d": sum(1 for g in week if g.at.astimezone(IST).hour < 5)}
+    return await _with_llm(call, "set of sign-in attempts", view, facts)
 
 
 def _holidays(call: Call) -> tuple[date, ...]:
