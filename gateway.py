@@ -35,7 +35,7 @@ from bot.graph.state import Services
 from bot.loop import ConversationLoop
 from bot.notify import ChannelNotifier
 from bot.ops import api as ops_api
-from bot.persona import PersonaRegistry
+from bot.persona import PersonaRegistry, ServedPersona
 from bot.settings import Settings, SettingsError, load_settings
 from bot.stores.factory import open_stores
 from bot.yaml_config import ConfigError
@@ -197,7 +197,7 @@ def create_app(settings: Settings) -> web.Application:
     app = web.Application(middlewares=[errors_as_json], client_max_size=64 * 1024)
     app[SETTINGS] = settings
     app[PERSONAS] = personas
-    app[PERSONA] = personas[settings.persona]
+    app[PERSONA] = ServedPersona(personas, settings.persona)  # follows reloads
     app[CHANNELS] = {}
     app.cleanup_ctx.append(_resources)
     app.cleanup_ctx.append(_reload_on_sighup)

@@ -10,14 +10,14 @@ import aiohttp
 from aiohttp import web
 
 from bot.banking.core import CoreBanking
-from bot.persona import Persona, PersonaRegistry
+from bot.persona import PersonaRegistry, ServedPersona
 from bot.settings import Settings
 from bot.stores.factory import Stores
 
 SETTINGS = web.AppKey("settings", Settings)
 # The persona served, as loaded at start-up (channels read its bank name once). Turns read the
 # current one from PERSONAS, which a reload swaps.
-PERSONA = web.AppKey("persona", Persona)
+PERSONA = web.AppKey("persona", ServedPersona)
 PERSONAS = web.AppKey("personas", PersonaRegistry)
 STORES = web.AppKey("stores", Stores)
 BANK = web.AppKey("bank", CoreBanking)

@@ -274,3 +274,20 @@ class PersonaRegistry:
             self.loaded_at = time.time()
         log.info("personas reloaded from %s: %s (version %d)", self.directory, ", ".join(self.ids), self.version)
         return self.ids
+
+
+class ServedPersona:
+    """The persona this gateway serves, read from the registry at every attribute access, so what the
+    channels say on their own (the email From name, SMS keyword replies) follows a reload as the
+    conversations do. Reads like a Persona: `served.bank_name`, `served.id`."""
+
+    def __init__(self, registry: PersonaRegistry, persona_id: str):
+        self._registry = registry
+        self._persona_id = persona_id
+
+    @property
+    def current(self) -> Persona:
+        return self._registry[self._persona_id]
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.current, name)

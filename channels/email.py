@@ -30,6 +30,7 @@ import logging
 import re
 import time
 import urllib.parse
+from collections.abc import Callable
 from datetime import datetime, timezone
 from email.message import EmailMessage
 
@@ -85,11 +86,16 @@ class EmailChannel:
     # No buttons (the renderer numbers them); an email holds a long answer, so nothing is split.
     capabilities = Capabilities(buttons=False, max_text=20_000)
 
-    def __init__(self, settings, stores, loop, *, bank_name: str,
+    @property
+    def bank_name(self) -> str:
+        return self._bank_name() if callable(self._bank_name) else self._bank_name
+
+    def __init__(self, settings, stores, loop, *, bank_name: str | Callable[[], str],
                  retry_delays: tuple[float, ...] = RETRY_DELAYS_S):
         self.address = settings.email_address.strip().lower()
         self.domain = self.address.rpartition("@")[2]
-        self.bank_name = bank_name
+        # A callable reads the served persona's name at send time (it follows a reload).
+        self._bank_name = bank_name
         self.stores = stores
         self.loop = loop
         self.retry_delays = retry_delays
@@ -470,7 +476,8 @@ def setup(app: web.Application, settings) -> None:
 
     async def start(app: web.Application):
         stores = app[STORES]
-        channel = EmailChannel(settings, stores, app[LOOP], bank_name=app[PERSONA].bank_name)
+        served = app[PERSONA]
+        channel = EmailChannel(settings, stores, app[LOOP], bank_name=lambda: served.bank_name)
         await stores.email_threads.prune()
         listener = None
         if settings.email_smtp_listen_port is not None:

@@ -19,6 +19,7 @@ self-service access block, and writing dispute / fraud-alert records (which star
 
 from __future__ import annotations
 
+import calendar
 import dataclasses
 import time
 from collections.abc import Awaitable, Callable, Mapping
@@ -189,6 +190,12 @@ class Portfolio:
 
 
 @dataclass(frozen=True)
+class EmiDue:
+    due_on: date
+    amount: Decimal
+
+
+@dataclass(frozen=True)
 class LoanView:
     loan_id: str
     kind: str
@@ -198,6 +205,7 @@ class LoanView:
     next_emi_date: str
     rate_percent: Decimal
     tenure_months: int
+    upcoming: list[EmiDue]  # the EMI schedule ahead: the next EMI_SCHEDULE_MONTHS dues
 
 
 # ------------------------------------------------------------------------------------ the binding
@@ -602,10 +610,34 @@ async def _portfolio(call: Call) -> Portfolio:
     return Portfolio(sum((v.value for v in views), Decimal("0.00")), len(views), views)
 
 
+EMI_SCHEDULE_MONTHS = 3
+
+
+def emi_schedule(next_due: str, emi: Decimal, outstanding: Decimal, months: int = EMI_SCHEDULE_MONTHS) -> list[EmiDue]:
+    """The next `months` EMIs: same day each month (clipped to the month's end), the last one no more than
+    what is left to pay (principal only: the bank's own schedule splits interest, which it does not expose)."""
+    try:
+        first = date.fromisoformat(next_due)
+    except ValueError:
+        return []
+    dues, left = [], outstanding
+    for k in range(months):
+        if left <= 0:
+            break
+        month0 = first.month - 1 + k
+        year, month = first.year + month0 // 12, month0 % 12 + 1
+        day = min(first.day, calendar.monthrange(year, month)[1])
+        amount = min(emi, left)
+        dues.append(EmiDue(date(year, month, day), amount))
+        left -= amount
+    return dues
+
+
 async def _list_loans(call: Call) -> list[LoanView]:
     call.ctx.tools.append("core.list_loans")
     return [LoanView(x.loan_id, x.kind, x.principal, x.outstanding, x.emi, x.next_emi_date, x.rate_percent,
-                     x.tenure_months) for x in await call.bank.list_loans(call.customer_id)]
+                     x.tenure_months, emi_schedule(x.next_emi_date, x.emi, x.outstanding))
+            for x in await call.bank.list_loans(call.customer_id)]
 
 
 _TXN = {"txn": TxnView}

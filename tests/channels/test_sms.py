@@ -24,7 +24,7 @@ from twilio_stand_in import (  # noqa: E402
 from conftest import REDIS_URL  # noqa: E402
 from web_chat import latest_otp, new_session, say, table_counts, texts  # noqa: E402
 
-from bot.appkeys import CHANNELS, LOOP, STORES  # noqa: E402
+from bot.appkeys import CHANNELS, LOOP, PERSONAS, STORES  # noqa: E402
 from bot.banking.demo import DemoBank  # noqa: E402
 from bot.settings import SettingsError, load_settings  # noqa: E402
 from channels.base import OutboundMessage, Rendered, render  # noqa: E402
@@ -603,3 +603,21 @@ async def test_outside_demo_mode_the_otp_goes_out_by_sms_and_respects_stop(aioht
     assert "If that matches our records" in reply
     await settle(client)
     assert len(twilio.messages) == sent
+
+
+async def test_help_follows_a_reloaded_bank_name(sms_gateway, twilio, tmp_path):
+    """What the channel says on its own reads the served persona at send time, so a reload reaches it."""
+    import shutil
+
+    from bot.settings import PACKAGE_PERSONALITIES
+
+    directory = tmp_path / "personalities"
+    shutil.copytree(PACKAGE_PERSONALITIES, directory, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
+    client = await sms_gateway(personalities_dir=directory)
+    (before,) = await say_sms(client, twilio, "help")
+    assert before.startswith("Sahayak Demo Bank:")
+    path = directory / "general.yaml"
+    path.write_text(path.read_text().replace("bank_name: Sahayak Demo Bank", "bank_name: Apna Gramin Bank"))
+    await client.app[PERSONAS].reload()
+    (after,) = await say_sms(client, twilio, "help")
+    assert after.startswith("Apna Gramin Bank:")
