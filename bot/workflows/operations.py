@@ -557,14 +557,24 @@ async def _record_dispute(call: Call) -> DisputeReport:
     liability = rbi.customer_liability(account_kind=kind, amount=txn.amount, transaction_on=txn_day,
                                        reported_on=today, holidays=_holidays(call))
     timeline = rbi.dispute_timeline(today, holidays=_holidays(call))
-    summary = (f"Dispute of a {txn.channel} debit of Rs {txn.amount} on {txn_day.isoformat()} "
-               f"(txn {txn.txn_id}); liability {liability.kind}; shadow credit by "
-               f"{timeline.shadow_credit_by.isoformat()}; resolve by {timeline.resolve_by.isoformat()}")
+    if call.args["about"] == "failed_transfer":
+        # Not an unauthorised transaction: the customer's own transfer that never arrived (RBI's TAT rules).
+        status = rbi.failed_transfer(channel=txn.channel, transaction_on=txn_day, today=today)
+        reason = "failed_transfer"
+        summary = (f"Complaint: {txn.channel} transfer of Rs {txn.amount} on {txn_day.isoformat()} (txn {txn.txn_id}) "
+                   f"debited but not credited; reversal due by {status.reverse_by.isoformat()}; {status.days_late} "
+                   f"day(s) late, compensation Rs {status.compensation_due} so far; resolve by "
+                   f"{timeline.resolve_by.isoformat()}")
+    else:
+        reason = "transaction_dispute"
+        summary = (f"Dispute of a {txn.channel} debit of Rs {txn.amount} on {txn_day.isoformat()} "
+                   f"(txn {txn.txn_id}); liability {liability.kind}; shadow credit by "
+                   f"{timeline.shadow_credit_by.isoformat()}; resolve by {timeline.resolve_by.isoformat()}")
     # Written (and committed) before the customer hears anything: this timestamp starts RBI's clocks.
     call.ctx.tools.append("cases.open_dispute")
     case = await call.services.cases.open_case(
         kind="dispute", channel=call.ctx.channel, conversation=call.ctx.conversation,
-        customer_id=call.customer_id, reason="transaction_dispute", priority="high",
+        customer_id=call.customer_id, reason=reason, priority="high",
         tier="standard", summary=summary, team="disputes")
     return DisputeReport(case.reference, datetime.fromtimestamp(case.created_at, timezone.utc), txn.amount,
                          (txn.merchant or txn.channel)[:40], txn_day, liability.kind, liability.max_liability,
@@ -663,7 +673,8 @@ OPERATIONS: Mapping[str, Operation] = MappingProxyType({op.name: op for op in (
     Operation("disputable_transactions", "full", False, list[TxnView], _disputable_transactions),
     Operation("failed_transfers", "full", False, list[TxnView], _failed_transfers),
     Operation("failed_transfer_status", "full", False, FailedTransferView, _failed_transfer_status, records=_TXN),
-    Operation("record_dispute", "full", True, DisputeReport, _record_dispute, records=_TXN),
+    Operation("record_dispute", "full", True, DisputeReport, _record_dispute, records=_TXN,
+              literals={"about": ("unauthorised_transaction", "failed_transfer")}),
     Operation("raise_fraud_alert", "full", True, FraudAlert, _raise_fraud_alert, records=_TXN),
     Operation("block_transaction_card", "full", True, Card | None, _block_transaction_card, records=_TXN),
     Operation("portfolio", "full", False, Portfolio, _portfolio),

@@ -443,7 +443,8 @@ async def test_failed_upi_past_t_plus_1_computes_compensation_and_records_a_comp
     reply = texts(await say(client, session, "Yes"))
     [case] = await app[STORES].cases.for_conversation(conversation)
     assert (case.kind, case.team, case.customer_id) == ("dispute", "disputes", MEERA)
-    assert failed.txn_id in case.summary
+    assert case.reason == "failed_transfer" and "liability" not in case.summary
+    assert failed.txn_id in case.summary and f"compensation Rs {status.compensation_due}" in case.summary
     timeline = rbi.dispute_timeline(_ist_day(case.created_at))
     assert f"Your complaint is recorded: reference {case.reference}" in reply
     assert f"resolved by {_date(timeline.resolve_by)}" in reply
