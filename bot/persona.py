@@ -32,7 +32,7 @@ KNOWN_INTENTS = (
     "mini_statement", "email_statement",
     "report_fraud", "dispute_transaction", "failed_transfer",
     "login_problem", "block_card", "unblock_card", "change_pin", "card_limits",
-    "portfolio", "sip_status", "nav", "loan_emi",
+    "portfolio", "sip_status", "nav", "loan_emi", "investment_advice",
 )
 
 # Bounds: a persona folder is a handful of small files; refuse a folder that is clearly something else.

@@ -397,8 +397,8 @@ def test_a_handoff_to_a_persona_without_a_workflow_for_the_intent(tmp_path):
     directory = _copy_personalities(tmp_path)
     general = directory / "general.yaml"
     # `investment` runs no card workflow.
-    _edit(general, "investment: [portfolio, sip_status, nav, loan_emi]",
-          "investment: [portfolio, sip_status, nav, loan_emi, card_limits]")
+    _edit(general, "investment: [portfolio, sip_status, nav, loan_emi, investment_advice]",
+          "investment: [portfolio, sip_status, nav, loan_emi, investment_advice, card_limits]")
     with pytest.raises(ConfigError) as err:
         load_all(directory)
     assert_names(err.value, general, "  investment: [", "handoffs.investment",
