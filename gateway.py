@@ -26,10 +26,12 @@ import aiohttp
 from aiohttp import web
 from aiohttp.web_log import AccessLogger
 
-from bot.appkeys import BANK, CHANNELS, HTTP, LOOP, PERSONA, PERSONAS, SETTINGS, STORES
+from bot.appkeys import BANK, CHANNELS, HTTP, KNOWLEDGE, LOOP, PERSONA, PERSONAS, SETTINGS, STORES
 from bot.auth import secure_link_page
 from bot.banking.core import CoreBanking
 from bot.graph.conversation import build_conversation_graph
+from bot.knowledge.documents import load_sections
+from bot.knowledge.search import KnowledgeBase
 from bot.workflows.llm_scorer import LlmScorer
 from bot.graph.state import Services
 from bot.loop import ConversationLoop
@@ -60,7 +62,11 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
         services = Services(bank=app[BANK], otp=stores.otp, notifier=notifier,
                             cases=stores.cases, personas=registry, persona_id=settings.persona,
                             auth_idle_s=settings.auth_idle_s, secure_links=getattr(stores, "secure_links", None),
-                            llm=_llm_scorer(settings, app[HTTP]))
+                            llm=_llm_scorer(settings, app[HTTP]), knowledge=app[KNOWLEDGE])
+        # Build the knowledge index in the background (a few seconds on a small CPU, then cached):
+        # the first question should not wait for it, and start-up does not either.
+        warming = asyncio.create_task(app[KNOWLEDGE].warm())
+        stack.callback(warming.cancel)
         loop = ConversationLoop(stores, build_conversation_graph(stores.checkpointer, registry.workflows), services,
                                 channels, turn_timeout_s=settings.turn_timeout_s)
         app[LOOP] = loop
@@ -198,6 +204,7 @@ def create_app(settings: Settings) -> web.Application:
     app[SETTINGS] = settings
     app[PERSONAS] = personas
     app[PERSONA] = ServedPersona(personas, settings.persona)  # follows reloads
+    app[KNOWLEDGE] = KnowledgeBase(load_sections(settings.knowledge_dir), cache_dir=Path(settings.data_dir))
     app[CHANNELS] = {}
     app.cleanup_ctx.append(_resources)
     app.cleanup_ctx.append(_reload_on_sighup)
@@ -255,6 +262,7 @@ def main(argv: list[str] | None = None) -> int:
             served = "  (served)" if persona_id == settings.persona else ""
             print(f"  {persona_id}: {persona.name} [{', '.join(persona.languages)}] "
                   f"workflows: {', '.join(persona.workflows)}{served}")
+        print(f"knowledge: {len(app[KNOWLEDGE].sections)} sections from {settings.knowledge_dir}")
         print(f"workflows ({len(registry.workflows)}):")
         for workflow_id, workflow in sorted(registry.workflows.items()):
             print(f"  {workflow_id}: {workflow.name} ({len(workflow.steps)} steps; "

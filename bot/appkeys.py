@@ -10,6 +10,7 @@ import aiohttp
 from aiohttp import web
 
 from bot.banking.core import CoreBanking
+from bot.knowledge.search import KnowledgeBase
 from bot.persona import PersonaRegistry, ServedPersona
 from bot.settings import Settings
 from bot.stores.factory import Stores
@@ -18,6 +19,7 @@ SETTINGS = web.AppKey("settings", Settings)
 # The persona served, as loaded at start-up (channels read its bank name once). Turns read the
 # current one from PERSONAS, which a reload swaps.
 PERSONA = web.AppKey("persona", ServedPersona)
+KNOWLEDGE = web.AppKey("knowledge", KnowledgeBase)
 PERSONAS = web.AppKey("personas", PersonaRegistry)
 STORES = web.AppKey("stores", Stores)
 BANK = web.AppKey("bank", CoreBanking)

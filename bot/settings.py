@@ -53,6 +53,8 @@ class Settings(BaseModel):
     # Signs web sessions and keys OTP hashes. Demo mode generates one under data_dir if unset.
     secret_key: SecretStr | None = None
     personalities_dir: Path = PACKAGE_PERSONALITIES
+    # Policy and FAQ documents (Markdown) the bot answers general questions from, citing the section.
+    knowledge_dir: Path = PACKAGE_PERSONALITIES / "knowledge"
     persona: str = "general"
     # A real core-banking REST API; demo mode uses the embedded demo bank instead.
     core_banking_url: str | None = None

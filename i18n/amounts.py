@@ -34,7 +34,8 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Decimal
 
 from i18n.dates import month_number
-from i18n.numerals import LETTER_CLASS, canonical_word, join_english_tens, to_ascii_digits, word_number, word_table
+from i18n.numerals import (LETTER_CLASS, bounded_window, canonical_word, cut_short, join_english_tens,
+                           to_ascii_digits, word_number, word_table)
 
 MAX_TEXT_CHARS = 2_000
 MAX_AMOUNT = Decimal(10) ** 12
@@ -72,7 +73,8 @@ _SUFFIX_MARKERS = word_table({
 _PAISE_MARKERS = word_table({"paise paisa paisey पैसे पैसा": True}, what="paise words")
 _MULTIPLIERS = word_table({
     "hundred hundreds sau सौ": _HUNDRED,
-    "thousand thousands hazaar hazar hajar hazzar हज़ार हजार হাজার ਹਜ਼ਾਰ ਹਜਾਰ હજાર ହଜାର ஆயிரம் వేలు వెయ్యి ಸಾವಿರ ആയിരം": _THOUSAND,
+    "thousand thousands hazaar hazar hajar hazzar हज़ार हजार": _THOUSAND,
+    "হাজার ਹਜ਼ਾਰ ਹਜਾਰ હજાર ହଜାର ஆயிரம் వేలు వెయ్యి ಸಾವಿರ ആയിരം": _THOUSAND,
     "lakh lakhs laakh lac lacs लाख লাখ লক্ষ ਲੱਖ ਲਖ લાખ ଲକ୍ଷ லட்சம் లక్ష లక్షలు ಲಕ್ಷ ലക്ഷം": _LAKH,
     "million millions": Decimal(10) ** 6,
     "crore crores cr karod karor करोड़ करोड कोटी কোটি ਕਰੋੜ કરોડ କୋଟି கோடி కోటి కోట్లు ಕೋಟಿ കോടി": _CRORE,
@@ -92,7 +94,10 @@ _FRACTION_PREFIXES = word_table({
     "sava savaa sawa सवा": Decimal("0.25"),
     "paune pone पौने": Decimal("-0.25"),
 }, what="fraction prefixes")
-_ALONE_BEFORE_MULTIPLIER = {canonical_word("sava"): Decimal("1.25"), canonical_word("paune"): Decimal("0.75")}
+_ALONE_BEFORE_MULTIPLIER = word_table({
+    "sava savaa sawa सवा": Decimal("1.25"),
+    "paune pone पौने": Decimal("0.75"),
+}, what="fraction prefixes alone")
 _AND = word_table({"and": True}, what="and")
 _RUPEES_AND = word_table({"and aur और": True}, what="and before paise")
 
@@ -133,6 +138,7 @@ _TOKEN = re.compile(
 _SPACE = re.compile(r"\s*")
 _SPACE_OR_HYPHEN = re.compile(r"\s*-?\s*")
 _PREFIX_GAP = re.compile(r"\.?\s*")  # "Rs.5000", "Rs. 5000", "रु. 500"
+_REFERENCE_GAP = re.compile(r"[\s:#.\-]*")  # "ref no. 1234", "UTR: 4123", "txn #42"
 _MAX_DIGITS = 15
 
 
@@ -182,7 +188,8 @@ class _Quantity:
     last: int  # index of its last token
     multiplied: bool  # has a multiplier word ("5 lakh", "5k")
     words_only: bool  # no digits at all ("do lakh")
-    plain_numeral: _Token | None  # the one digits token, when that is all there is
+    plain_numeral: _Token | None  # the one number in digits, when that is all there is
+    implied_one: bool  # starts with a bare multiplier ("lakh rupees"): needs a currency marker
 
 
 class _Reader:
@@ -202,7 +209,9 @@ class _Reader:
         while i < len(self.tokens):
             amount = self._amount_at(i)
             if amount is None:
-                i += 1
+                # A number that is not an amount is skipped whole: "sadhe 3" is not "3".
+                quantity = self._quantity(i)
+                i = quantity.last + 1 if quantity is not None else i + 1
                 continue
             value, first, last = amount
             found.append((value, self.tokens[first].start, self.tokens[last].end))
@@ -250,7 +259,7 @@ class _Reader:
                 value += extra
         if self._joined(last, last + 1) and tokens[last + 1].kind == "dash":  # "5,000/-", "Rs 500/-"
             last, marked = last + 1, True
-        if not (marked or quantity.multiplied or self._bare_amount(quantity)):
+        if not (marked or (quantity.multiplied and not quantity.implied_one) or self._bare_amount(quantity)):
             return None
         if not self._stands_alone(tokens[first].start, tokens[last].end):
             return None
@@ -292,7 +301,7 @@ class _Reader:
         last = None
         multiplied = False
         words_only = True
-        numerals: list[_Token] = []
+        numbers: list[_Token | None] = []  # each number: its digits token, or None when said in words
         before_number = None  # the state to fall back to when a number turns out not to belong
         after_number = False
         i = start
@@ -305,11 +314,10 @@ class _Reader:
                     value, end, from_words = coefficient
                     if parts and value >= parts[-1][1]:
                         break  # "5 hazaar 8000"
-                    before_number = (list(parts), last, multiplied, words_only, list(numerals))
+                    before_number = (list(parts), last, multiplied, words_only, list(numbers))
                     parts.append((value, Decimal(1)))
                     words_only = words_only and from_words
-                    if not from_words:
-                        numerals.append(self.tokens[i])
+                    numbers.append(self.tokens[i] if end == i and self.tokens[i].kind == "num" else None)
                     last, i, after_number = end, end + 1, True
                     continue
             unit = self._multiplier(i)
@@ -331,14 +339,15 @@ class _Reader:
             if parts and (parts[-1][1] <= unit or product >= parts[-1][1]):
                 # "2 lakh 5 lakh", "1 lakh 150 hazaar": the number before this belongs elsewhere
                 assert before_number is not None
-                parts, last, multiplied, words_only, numerals = before_number
+                parts, last, multiplied, words_only, numbers = before_number
                 break
             parts.append((product, unit))
             multiplied, last, i, after_number = True, i, i + 1, False
         if last is None:
             return None
-        plain = numerals[0] if len(numerals) == 1 and not multiplied and numerals[0].plain_digits else None
-        return _Quantity(sum((v for v, _ in parts), Decimal(0)), last, multiplied, words_only, plain)
+        plain = numbers[0] if len(numbers) == 1 and not multiplied else None
+        return _Quantity(sum((v for v, _ in parts), Decimal(0)), last, multiplied, words_only, plain,
+                         implied_one=self._multiplier(start) is not None)
 
     def _coefficient(self, i: int) -> tuple[Decimal, int, bool] | None:
         """A number at token i: (value, index of its last token, said in words)."""
@@ -395,11 +404,12 @@ class _Reader:
         if not self.bare_numbers or numeral is None:
             return False
         digits = numeral.key
-        if len(digits) == 6 or len(digits) >= _LONG_DIGIT_RUN or (digits.startswith("0") and digits != "0"):
-            return False  # an OTP, a phone/account number, a code
+        if numeral.plain_digits and (len(digits) == 6 or len(digits) >= _LONG_DIGIT_RUN
+                                     or (digits.startswith("0") and digits != "0")):
+            return False  # an OTP, a phone/account number, a code ("1,50,000" and "5000.50" are money)
         index = self.tokens.index(numeral)
         for before in range(index - 1, max(index - 4, -1), -1):
-            if not self._joined(before, before + 1, re.compile(r"[\s:#.\-]*")):
+            if not self._joined(before, before + 1, _REFERENCE_GAP):
                 break
             if self._word(before, _REFERENCE_WORDS):
                 return False
@@ -442,9 +452,10 @@ def _glue(char: str) -> bool:
 
 def find_amounts(text: str, *, bare_numbers: bool = False) -> list[AmountMatch]:
     """Every amount in the first MAX_TEXT_CHARS characters of `text`, in order, not overlapping."""
-    window = text[:MAX_TEXT_CHARS]
+    window = bounded_window(text, MAX_TEXT_CHARS)
     reader = _Reader(to_ascii_digits(window), bare_numbers)
-    return [AmountMatch(value, start, end, window[start:end]) for value, start, end in reader.matches()]
+    return [AmountMatch(value, start, end, window[start:end]) for value, start, end in reader.matches()
+            if not cut_short(window, text, end)]
 
 
 def parse_amount(text: str, *, bare_numbers: bool = False) -> Decimal | None:

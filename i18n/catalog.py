@@ -165,6 +165,11 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "{bank}: change your card limits here: {url} (valid {minutes} min, single use). Never share this link.",
         "hi": "{bank}: अपनी कार्ड सीमाएँ यहाँ बदलें: {url} ({minutes} मिनट तक मान्य, एक बार ही)। यह लिंक किसी से साझा न करें।",
     },
+    # A knowledge-base answer (bot/knowledge/): the section's text, then where it comes from.
+    "kb_answer": {
+        "en": "{text}\n\nSource: {title}, \"{heading}\" ({source})",
+        "hi": "यह जानकारी हमारे दस्तावेज़ से है (अंग्रेज़ी में):\n{text}\n\nस्रोत: {title}, \"{heading}\" ({source})",
+    },
     "card_kind_debit": {"en": "debit", "hi": "डेबिट"},
     "card_kind_credit": {"en": "credit", "hi": "क्रेडिट"},
     "loan_kind_home": {"en": "home loan", "hi": "होम लोन"},

@@ -12,9 +12,10 @@
   English or Hinglish. A Latin-majority message with a good share of Indic letters ("मेरा debit card
   block करो") takes the Indic language: people writing Hindi type banking terms in English, while
   people writing English seldom type Devanagari.
-* **Short or neutral messages** ("ok", "haan", "हाँ", "1234", "👍", a button number, a bare
-  "balance") carry no evidence, so the conversation's language is kept and `confident` is False.
-  An answer such as "haan" is not a choice of language.
+* **Short or neutral messages** ("ok", "haan", "हाँ", "1234", "👍", a button number) carry no
+  evidence, so the conversation's language is kept and `confident` is False. An answer such as
+  "haan" is not a choice of language. A bare Latin word ("balance") keeps English or Hinglish and
+  otherwise means English, as it always has here.
 * **Switch requests** ("Hindi mein baat karo", "English please", "தமிழில் பேசுங்கள்", "বাংলায় বলুন",
   "in Telugu please") set `switch_to` and the language; the caller remembers it in the profile.
 
@@ -49,6 +50,8 @@ _LANGUAGE_OF_SCRIPT = MappingProxyType({
 
 # A Latin-majority message whose Indic letters reach this share is an Indic sentence with English words.
 _INDIC_SHARE_FOR_MIXED = 0.25
+# A Latin word this long with no function words ("balance") is English evidence; shorter ones ("A") are not.
+_LATIN_WORD_LETTERS = 3
 
 
 @dataclass(frozen=True)
@@ -353,8 +356,15 @@ def _latin(tokens: list[str], current: str | None, script: str) -> Detection:
         return Detection(language=language, script=script, confident=True, switch_to=None)
     if english:
         return Detection(language="en", script=script, confident=True, switch_to=None)
-    # Only banking nouns, names or ids ("balance", "CUST_123456", "UPI"): every language uses them.
-    return _kept(current, script)
+    if not any(len(token) >= _LATIN_WORD_LETTERS for token in tokens):
+        return _kept(current, script)  # "A", "UP": a choice or an abbreviation, not a language
+    # Only Latin words without function words ("balance", "Recent transactions", "CUST_123456"). Hindi
+    # speakers type such loanwords in Latin too, but the conversation graph has always answered them in
+    # English (and its tests expect it), so they stay English evidence; within Latin script they keep the
+    # current language, as English and Hinglish both use them.
+    if current in ("en", "hinglish"):
+        return Detection(language=current, script=script, confident=False, switch_to=None)
+    return Detection(language="en", script=script, confident=current is not None, switch_to=None)
 
 
 def _switch_request(folded: str, tokens: list[str]) -> str | None:

@@ -50,6 +50,23 @@ def to_ascii_digits(text: str) -> str:
     return text.translate(_TO_ASCII_DIGITS)
 
 
+def bounded_window(text: str, limit: int) -> str:
+    """The first `limit` characters of `text`, less a word the limit cuts in two: "₹5000000" cut to
+    "₹500" would be a different amount, "12/11" cut from "12/11/2026" a different date."""
+    if len(text) <= limit or text[limit].isspace():
+        return text[:limit]
+    for cut in range(limit - 1, -1, -1):
+        if text[cut].isspace():
+            return text[:cut + 1]
+    return ""
+
+
+def cut_short(window: str, text: str, end: int) -> bool:
+    """Whether a match ending at `end` is the last thing in a window that cut `text` short: it may
+    go on past the cut ("Rs 5" | "lakh", "5 Nov" | "2024"), so it is not read at all."""
+    return len(window) < len(text) and window[end:].strip() == ""
+
+
 _NUKTA_OR_JOINER = re.compile("[\u093C\u09BC\u0A3C\u0ABC\u0B3C\u0CBC\u200C\u200D]")
 _REPEATS = re.compile(r"([a-z])\1+")
 _FINAL_H = re.compile(r"(?<=[aeiou])h$")

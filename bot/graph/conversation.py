@@ -230,6 +230,18 @@ async def fallback(state: ConversationState, runtime: Ctx) -> Command:
     ctx = runtime.context
     lang = _lang(state, ctx)
     persona = ctx.services.persona
+    # A general question (charges, limits, timings, KYC, complaints) may be in the knowledge base.
+    knowledge = ctx.services.knowledge
+    if knowledge is not None:
+        ctx.tools.append("kb.search")
+        hit = await knowledge.answer(ctx.text)
+        if hit is not None:
+            section = hit.section
+            buttons = _quick_replies(persona, lang)
+            ctx.reply(t("kb_answer", lang, text=section.text, title=section.title, heading=section.heading,
+                        source=section.source), buttons)
+            ctx.outcome = "knowledge"
+            return Command(goto=END, update={"offered": buttons, "unresolved": 0})
     unresolved = state.get("unresolved", 0) + 1
     limit = persona.escalation.max_unresolved_turns
     if limit and unresolved >= limit:

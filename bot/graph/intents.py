@@ -30,7 +30,9 @@ _KEYWORDS: dict[str, tuple[str, ...]] = {
                    "card lost", "card kho gaya", "card block karo", "कार्ड ब्लॉक", "कार्ड खो गया"),
     "change_pin": ("change pin", "change my pin", "reset pin", "set pin", "new pin", "forgot pin",
                    "pin change", "पिन बदल", "पिन"),
-    "card_limits": ("card limit", "card limits", "limit", "limits", "लिमिट", "सीमा"),
+    # Only a card's limits: "what is the UPI limit" is a policy question for the knowledge base.
+    "card_limits": ("card limit", "card limits", "my card's limit", "limit on my card", "limits on my card",
+                    "atm limit", "my limits", "कार्ड लिमिट", "कार्ड की सीमा", "card ki limit"),
     "login_problem": ("can't log in", "cannot log in", "can't login", "cannot login", "unable to login",
                       "unable to log in", "login", "log in", "sign in", "locked out", "password",
                       "net banking", "app not working", "लॉगिन", "पासवर्ड"),

@@ -50,6 +50,7 @@ class Services:
     secure_links: Any = None  # bot.auth.secure_links.SecureLinks
     holidays: tuple = ()  # bank holidays (dates) for RBI's working-day clocks
     llm: Any = None  # bot.workflows.llm_scorer.LlmScorer when an LLM is configured
+    knowledge: Any = None  # bot.knowledge.search.KnowledgeBase: answers general questions with a source
     pinned: Any = None  # the Persona one turn runs with (see for_turn)
 
     @property
