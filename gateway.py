@@ -62,7 +62,8 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
         services = Services(bank=app[BANK], otp=stores.otp, notifier=notifier,
                             cases=stores.cases, personas=registry, persona_id=settings.persona,
                             auth_idle_s=settings.auth_idle_s, secure_links=getattr(stores, "secure_links", None),
-                            llm=_llm_scorer(settings, app[HTTP]), knowledge=app[KNOWLEDGE])
+                            llm=_llm_scorer(settings, app[HTTP]), knowledge=app[KNOWLEDGE],
+                            profiles=stores.profiles)
         # Build the knowledge index in the background (a few seconds on a small CPU, then cached):
         # the first question should not wait for it, and start-up does not either.
         warming = asyncio.create_task(app[KNOWLEDGE].warm())

@@ -7,8 +7,8 @@ Reading (`find_amounts`, `parse_amount`):
     "do lakh pachas hazaar"  "sava lakh"  "saadhe teen hazaar"  "five thousand rupees"  "50 paise"
 
 A number is an amount only with a currency marker (₹, Rs, INR, रु before it; rupees, rupaye, रुपये,
-টাকা, ... or "/-" after it) or a multiplier word (k, hundred/sau, thousand/hazaar, lakh, crore, million,
-billion, and their Indic spellings). With `bare_numbers=True` (the bot has just asked "how much?") a
+টাকা, ... or "/-" after it) or a multiplier word after a number (k, hundred/sau, thousand/hazaar, lakh,
+crore, million, billion, and their Indic spellings; "sau baar" alone is not money, "lakh rupees" is). With `bare_numbers=True` (the bot has just asked "how much?") a
 plain number written in digits counts too, except what looks like something else: a 6-digit code
 (an OTP), a run of 10+ digits (phone, card, account, UTR), a number with a leading zero, a number right
 after a reference word ("ref", "UTR", "txn id", "card", "OTP" ...), a number next to a unit or a month

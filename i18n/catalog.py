@@ -165,6 +165,15 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "{bank}: change your card limits here: {url} (valid {minutes} min, single use). Never share this link.",
         "hi": "{bank}: अपनी कार्ड सीमाएँ यहाँ बदलें: {url} ({minutes} मिनट तक मान्य, एक बार ही)। यह लिंक किसी से साझा न करें।",
     },
+    # An explicit request to change language ("Hindi mein baat karo"), and one for a language not offered.
+    "language_switched": {
+        "en": "Sure, I'll continue in English. How can I help you?",
+        "hi": "ज़रूर, अब मैं हिंदी में बात करूँगा। बताइए, मैं आपकी क्या मदद करूँ?",
+    },
+    "language_unavailable": {
+        "en": "Sorry, I can chat only in {languages} for now. How can I help you?",
+        "hi": "क्षमा करें, अभी मैं केवल {languages} में बात कर सकता हूँ। बताइए, मैं आपकी क्या मदद करूँ?",
+    },
     # A knowledge-base answer (bot/knowledge/): the section's text, then where it comes from.
     "kb_answer": {
         "en": "{text}\n\nSource: {title}, \"{heading}\" ({source})",

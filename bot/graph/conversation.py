@@ -36,7 +36,7 @@ from bot.workflows import answers
 from bot.workflows.engine import compile_workflow, new_run, node_name, parse_date_of_birth
 from channels.base import resolve_numbered_choice
 from i18n.catalog import MESSAGES, t
-from i18n.detect import detect_language
+from i18n.detect import LANGUAGES, detect
 
 Ctx = Runtime[TurnContext]
 # A message that is only a 4-8 digit number is masked as a code (as the loop's audit does).
@@ -46,6 +46,41 @@ TIERS = ("standard", "preferred", "premium", "private")
 
 def _lang(state: Mapping[str, Any], ctx: TurnContext) -> str:
     return state.get("language") or ctx.services.persona.default_language
+
+
+# When a persona cannot answer in the detected language: the nearest it can (a Devanagari reader of
+# Marathi reads Hindi; Hinglish is written in Latin script, as English is), else its default.
+_NEAREST = {"mr": ("hi",), "hinglish": ("en", "hi"), "pa": ("hi",), "gu": ("hi",)}
+
+
+def answerable_language(language: str, persona: Any) -> str:
+    if language in persona.languages:
+        return language
+    for nearest in _NEAREST.get(language, ()):
+        if nearest in persona.languages:
+            return nearest
+    return persona.default_language
+
+
+async def language_switched(state: ConversationState, runtime: Ctx) -> dict:
+    ctx = runtime.context
+    persona = ctx.services.persona
+    lang = _lang(state, ctx)
+    asked = getattr(ctx, "language_switch", None)
+    buttons = _quick_replies(persona, lang)
+    if asked and asked != lang:
+        # Asked for a language this persona does not speak yet: say so in the one it will use.
+        ctx.reply(t("language_unavailable", lang, languages=", ".join(LANGUAGE_NAMES.get(x, x) for x in persona.languages)),
+                  buttons)
+    else:
+        ctx.reply(t("language_switched", lang), buttons)
+    ctx.outcome = "language_switched"
+    return {"offered": buttons}
+
+
+LANGUAGE_NAMES = {"en": "English", "hi": "हिन्दी", "hinglish": "Hinglish", "ta": "தமிழ்", "te": "తెలుగు",
+                  "bn": "বাংলা", "mr": "मराठी", "gu": "ગુજરાતી", "pa": "ਪੰਜਾਬੀ", "kn": "ಕನ್ನಡ", "ml": "മലയാളം",
+                  "or": "ଓଡ଼ିଆ"}
 
 
 def workflow_for(ctx: TurnContext, persona: Any, intent: str) -> Any:
@@ -96,13 +131,26 @@ def build_conversation_graph(checkpointer, workflows: Mapping[str, Any]):
         services.pinned = persona  # this turn answers as the conversation's persona
         text = resolve_numbered_choice(ctx.text, tuple(state.get("offered") or ()))
         ctx.text = text
-        language = detect_language(text, _lang(state, ctx))
-        if language not in persona.languages:
-            language = persona.default_language
+        current = _lang(state, ctx)
+        found = detect(text, current if current in LANGUAGES else None)
+        switch = found.switch_to
+        if switch:
+            language = switch
+        elif state.get("language_pinned"):
+            language = current  # asked for explicitly: a stray English word does not undo it
+        else:
+            language = found.language
+        language = answerable_language(language, persona)
         intent = match_intent(text)
         ctx.intent = intent
         update: dict[str, Any] = {"language": language, "turns": state.get("turns", 0) + 1, "offered": [],
                                   "last_active": ctx.now, "wf_exit": None, "persona": persona.id}
+        if switch:
+            update["language_pinned"] = True
+            update["language_requested"] = switch
+            ctx.tools.append(f"language.switch->{switch}")
+            if state.get("customer_id") and services.profiles is not None:
+                await services.profiles.set_language(state["customer_id"], switch)
         # Idle too long: forget verification (computed here, every turn, never trusted from the client).
         if (state.get("verified_at") or state.get("light_at")) and \
                 ctx.now - (state.get("last_active") or 0.0) > services.auth_idle_s:
@@ -123,6 +171,9 @@ def build_conversation_graph(checkpointer, workflows: Mapping[str, Any]):
             goto = "with_human"
         elif intent == "human" and persona.escalation.on_customer_request:
             goto = "escalate"
+        elif switch and intent in ("unknown", "greeting"):
+            # "Hindi mein baat karo" and nothing else: acknowledge it; a waiting question keeps waiting.
+            goto = "language_switched"
         elif wf and wait and not (new_request and not _answers_the_question(wait, wf, text, intent)):
             goto = node_name(wf["id"])
         elif starts is not None and starts.id in compiled:
@@ -139,6 +190,7 @@ def build_conversation_graph(checkpointer, workflows: Mapping[str, Any]):
             goto = "greet"
         else:
             goto = "fallback"
+        ctx.language_switch = switch
         return Command(goto=goto, update=update)
 
     async def handoff(state: ConversationState, runtime: Ctx) -> Command:
@@ -184,7 +236,9 @@ def build_conversation_graph(checkpointer, workflows: Mapping[str, Any]):
 
     graph = StateGraph(ConversationState, context_schema=TurnContext)
     graph.add_node("understand", understand,
-                   destinations=("greet", "fallback", "escalate", "with_human", "handoff", *sorted(nodes)))
+                   destinations=("greet", "fallback", "escalate", "with_human", "handoff", "language_switched",
+                                 *sorted(nodes)))
+    graph.add_node("language_switched", language_switched)
     graph.add_node("greet", greet)
     graph.add_node("fallback", fallback, destinations=("escalate", END))
     graph.add_node("escalate", escalate)
@@ -197,7 +251,7 @@ def build_conversation_graph(checkpointer, workflows: Mapping[str, Any]):
         graph.add_conditional_edges(name, after_workflow, {"escalate": "escalate", "handoff": "handoff",
                                                            "hand_back": "hand_back", END: END})
     graph.add_edge(START, "understand")
-    for leaf in ("greet", "escalate", "with_human", "hand_back"):
+    for leaf in ("greet", "escalate", "with_human", "hand_back", "language_switched"):
         graph.add_edge(leaf, END)
     return graph.compile(checkpointer=checkpointer)
 

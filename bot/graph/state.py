@@ -34,6 +34,8 @@ class ConversationState(TypedDict, total=False):
     wf: dict | None  # the running workflow: id, step, saved variables, what it waits for (engine.py)
     wf_exit: dict | None  # how the workflow left this turn: done, escalate, handoff (read by the graph)
     unresolved: int  # turns in a row the bot could not understand
+    language_pinned: bool  # the customer asked for this language: only another explicit request changes it
+    language_requested: str | None  # what they asked for (may be one the persona cannot answer in yet)
 
 
 @dataclass
@@ -51,6 +53,7 @@ class Services:
     holidays: tuple = ()  # bank holidays (dates) for RBI's working-day clocks
     llm: Any = None  # bot.workflows.llm_scorer.LlmScorer when an LLM is configured
     knowledge: Any = None  # bot.knowledge.search.KnowledgeBase: answers general questions with a source
+    profiles: Any = None  # bot.stores.profiles.Profiles: the language a customer asked for, across chats
     pinned: Any = None  # the Persona one turn runs with (see for_turn)
 
     @property
@@ -76,6 +79,7 @@ class TurnContext:
     outcome: str = "answered"
     expect_otp: bool = False  # the conversation was waiting for a code when this message arrived
     expect_secret: bool = False  # the message answers a security question: never audited in clear
+    language_switch: str | None = None  # the language the customer explicitly asked for in this message
     sender_phone: str | None = None  # E.164, on channels whose sender is a phone number
 
     def reply(self, text: str, buttons: tuple[str, ...] | list[str] = ()) -> None:

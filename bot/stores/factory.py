@@ -22,6 +22,7 @@ from bot.stores.inbox import Inbox
 from bot.stores.locks import ConversationLocks
 from bot.stores.notices import Notices
 from bot.stores.outbox import DemoOutbox
+from bot.stores.profiles import Profiles
 from bot.stores.sql import PostgresDb, Sql, SqliteDb
 
 
@@ -49,6 +50,7 @@ class Stores:
     email_threads: EmailThreads  # whom and under which subject to answer, per email conversation
     webhook_tokens: WebhookTokens  # replay cache of signed webhook tokens (Mailgun)
     secure_links: SecureLinks  # one-time links to the bank's page for what never happens in chat
+    profiles: Profiles  # what the assistant remembers per customer (the language they asked for)
 
 
 @contextlib.asynccontextmanager
@@ -91,10 +93,11 @@ async def open_stores(settings: Settings) -> AsyncIterator[Stores]:
                         windows=ContactWindows(db), notices=Notices(db),
                         email_threads=EmailThreads(db), webhook_tokens=WebhookTokens(db),
                         secure_links=SecureLinks(db, settings.resolved_secret(),
-                                                 settings.resolved_secure_link_base()))
+                                                 settings.resolved_secure_link_base()),
+                        profiles=Profiles(db))
         for store in (stores.inbox, stores.claims, stores.audit, stores.cases, stores.otp, stores.deliveries,
                       stores.opt_outs, stores.windows, stores.notices, stores.email_threads,
-                      stores.webhook_tokens, stores.secure_links):
+                      stores.webhook_tokens, stores.secure_links, stores.profiles):
             await store.setup()
         await stores.secure_links.prune(now=time.time())
         yield stores

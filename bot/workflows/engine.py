@@ -395,6 +395,16 @@ async def _identify(run: Run, identifier: str, *, typed: bool) -> Any:
     if customer is not None and not typed:
         # The message came from the registered mobile itself: that identifies the customer (light).
         run.update["light_at"] = ctx.now
+    profiles = getattr(ctx.services, "profiles", None)
+    if customer is not None and profiles is not None:
+        # The language this customer asked for in an earlier chat, unless they chose one in this chat.
+        if run.get("language_pinned"):
+            # Asked for before we knew who: remember what they asked for (a language may not have texts yet).
+            await profiles.set_language(customer.customer_id, run.get("language_requested") or run.lang)
+        else:
+            remembered = await profiles.language(customer.customer_id)
+            if remembered and remembered in run.persona.languages:
+                run.update["language"] = remembered
     return None
 
 

@@ -5,6 +5,7 @@ from decimal import Decimal
 import pytest
 from babel.numbers import format_currency
 
+from i18n import detect
 from i18n.money import LOCALES, format_inr
 
 D = Decimal
@@ -31,6 +32,7 @@ FORMATTED = [
 
 def test_every_supported_language_has_a_locale():
     assert sorted(LOCALES) == sorted(LANGUAGES)
+    assert sorted(LOCALES) == sorted(detect.LANGUAGES)  # every language the detector can answer
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
