@@ -26,12 +26,14 @@ import aiohttp
 from aiohttp import web
 from aiohttp.web_log import AccessLogger
 
-from bot.appkeys import BANK, CHANNELS, HTTP, KNOWLEDGE, LOOP, PERSONA, PERSONAS, SETTINGS, STORES
+from bot.appkeys import BANK, CHANNELS, HTTP, KNOWLEDGE, LOOP, PERSONA, PERSONAS, ROUTER, SETTINGS, STORES
 from bot.auth import secure_link_page
 from bot.banking.core import CoreBanking
 from bot.graph.conversation import build_conversation_graph
 from bot.knowledge.documents import load_sections
 from bot.knowledge.search import KnowledgeBase
+from bot.understanding.pipeline import understand_text
+from bot.understanding.router import Router
 from bot.workflows.llm_scorer import LlmScorer
 from bot.graph.state import Services
 from bot.loop import ConversationLoop
@@ -63,7 +65,7 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
                             cases=stores.cases, personas=registry, persona_id=settings.persona,
                             auth_idle_s=settings.auth_idle_s, secure_links=getattr(stores, "secure_links", None),
                             llm=_llm_scorer(settings, app[HTTP]), knowledge=app[KNOWLEDGE],
-                            profiles=stores.profiles)
+                            profiles=stores.profiles, router=app[ROUTER])
         # Build the knowledge index in the background (a few seconds on a small CPU, then cached):
         # the first question should not wait for it, and start-up does not either.
         warming = asyncio.create_task(app[KNOWLEDGE].warm())
@@ -206,6 +208,7 @@ def create_app(settings: Settings) -> web.Application:
     app[PERSONAS] = personas
     app[PERSONA] = ServedPersona(personas, settings.persona)  # follows reloads
     app[KNOWLEDGE] = KnowledgeBase(load_sections(settings.knowledge_dir), cache_dir=Path(settings.data_dir))
+    app[ROUTER] = Router.from_catalogue(settings.intent_catalogue)  # trained once per catalogue content
     app[CHANNELS] = {}
     app.cleanup_ctx.append(_resources)
     app.cleanup_ctx.append(_reload_on_sighup)
@@ -240,11 +243,33 @@ class NoQueryAccessLogger(AccessLogger):
                          response.status, time * 1000)
 
 
+def _understand(args: argparse.Namespace) -> int:
+    """`python gateway.py understand "<text>"`: one JSON object with what the bot makes of a message."""
+    if not args.text:
+        print("sahayak: understand needs the message text", file=sys.stderr)
+        return 2
+    try:
+        settings = load_settings(os.environ, args.config)
+        router = Router.from_catalogue(settings.intent_catalogue)
+        result = understand_text(args.text, router, current_language=args.language)
+    except (SettingsError, ConfigError, ValueError) as e:
+        print(f"sahayak: {e}", file=sys.stderr)
+        return 2
+    print(json.dumps(result, ensure_ascii=False))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="gateway.py", description="Sahayak conversational gateway")
-    parser.add_argument("command", nargs="?", default="serve", choices=["serve", "check-config"])
+    parser.add_argument("command", nargs="?", default="serve", choices=["serve", "check-config", "understand"])
+    parser.add_argument("text", nargs="?", help="understand: the customer message to analyse")
+    parser.add_argument("--language", default="en", help="understand: the conversation's current language")
     parser.add_argument("--config", help="optional settings YAML (environment variables override it)")
     args = parser.parse_args(argv)
+    if args.command == "understand":
+        return _understand(args)
+    if args.text is not None:
+        parser.error(f"{args.command} takes no text")
     try:
         settings = load_settings(os.environ, args.config)
         logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")

@@ -11,6 +11,7 @@ from aiohttp import web
 
 from bot.banking.core import CoreBanking
 from bot.knowledge.search import KnowledgeBase
+from bot.understanding.router import Router
 from bot.persona import PersonaRegistry, ServedPersona
 from bot.settings import Settings
 from bot.stores.factory import Stores
@@ -20,6 +21,7 @@ SETTINGS = web.AppKey("settings", Settings)
 # current one from PERSONAS, which a reload swaps.
 PERSONA = web.AppKey("persona", ServedPersona)
 KNOWLEDGE = web.AppKey("knowledge", KnowledgeBase)
+ROUTER = web.AppKey("router", Router)
 PERSONAS = web.AppKey("personas", PersonaRegistry)
 STORES = web.AppKey("stores", Stores)
 BANK = web.AppKey("bank", CoreBanking)

@@ -55,6 +55,8 @@ class Settings(BaseModel):
     personalities_dir: Path = PACKAGE_PERSONALITIES
     # Policy and FAQ documents (Markdown) the bot answers general questions from, citing the section.
     knowledge_dir: Path = PACKAGE_PERSONALITIES / "knowledge"
+    # The intent catalogue the router trains on at start-up (names, examples in every language).
+    intent_catalogue: Path = PACKAGE_PERSONALITIES / "intents" / "catalogue.yaml"
     persona: str = "general"
     # A real core-banking REST API; demo mode uses the embedded demo bank instead.
     core_banking_url: str | None = None

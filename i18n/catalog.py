@@ -1,217 +1,223 @@
-"""User-facing strings in English and Hindi. Every reply the bot writes comes through `t()`.
+"""User-facing strings. Every reply the bot writes comes through `t()`.
 
-Kept as data in one place so translators see every string; a missing translation falls back to
-English (and a test fails when a language lacks a key English has).
+The texts live in gettext catalogs, one per language: i18n/locale/<language>/LC_MESSAGES/sahayak.po.
+A msgid is the key the code uses ("otp_sent"); its msgstr is the text, with `{placeholders}` that
+str.format fills. English is the source of truth; every other catalog translates it, and a `#.` comment
+on each entry tells translators where the text is used. Translators (Poedit, Weblate, pybabel) work on
+the .po files themselves; Babel reads them when this module is imported, so there is no build step and a
+fresh clone runs as it is.
+
+A catalog that would make a reply wrong stops the import, naming the file and line: a placeholder that
+differs from English's, a duplicate or malformed key, an untranslated English entry, a missing file.
+A translation that is merely absent (no entry, an empty or fuzzy one, or a language with no catalog)
+falls back to English, is counted (`missing_translations()`) and logged once. tests/i18n/test_catalogs.py
+fails when a catalog lacks a key English has.
 """
 
 from __future__ import annotations
 
-MESSAGES: dict[str, dict[str, str]] = {
-    "ask_identity": {
-        "en": "To keep your account safe, I need to verify you first. Please type your registered mobile number or your customer ID.",
-        "hi": "आपके खाते की सुरक्षा के लिए पहले आपकी पहचान ज़रूरी है। कृपया अपना रजिस्टर्ड मोबाइल नंबर या कस्टमर आईडी लिखें।",
-    },
-    "identity_invalid": {
-        "en": "That doesn't look like a mobile number or customer ID. Please type your 10-digit registered mobile number or your customer ID (for example CUST_123456).",
-        "hi": "यह मोबाइल नंबर या कस्टमर आईडी जैसा नहीं लगता। कृपया अपना 10 अंकों का रजिस्टर्ड मोबाइल नंबर या कस्टमर आईडी (जैसे CUST_123456) लिखें।",
-    },
-    "otp_sent": {
-        "en": "If that matches our records, we have sent a 6-digit OTP to the registered mobile number. Please type it here; it is valid for {minutes} minutes. Never share an OTP on a phone call: the bank will never ask for it there.",
-        "hi": "अगर यह हमारे रिकॉर्ड से मेल खाता है, तो रजिस्टर्ड मोबाइल नंबर पर 6 अंकों का OTP भेजा गया है। कृपया उसे यहाँ लिखें; यह {minutes} मिनट तक मान्य है। किसी फ़ोन कॉल पर OTP कभी न बताएँ: बैंक वहाँ कभी OTP नहीं माँगता।",
-    },
-    "otp_wrong": {
-        "en": "That code doesn't match. You have {left} attempt(s) left.",
-        "hi": "यह कोड मेल नहीं खाता। आपके पास {left} प्रयास बाकी हैं।",
-    },
-    "otp_expired": {
-        "en": "That code has expired. Tap \"Resend OTP\" for a new one.",
-        "hi": "इस कोड की समय-सीमा समाप्त हो गई है। नया कोड पाने के लिए \"OTP दोबारा भेजें\" दबाएँ।",
-    },
-    "otp_send_limit": {
-        "en": "Too many codes have been sent. For your security, please try again in 30 minutes.",
-        "hi": "बहुत सारे कोड भेजे जा चुके हैं। आपकी सुरक्षा के लिए कृपया 30 मिनट बाद फिर कोशिश करें।",
-    },
-    "otp_unavailable": {
-        "en": "I can't verify you right now for technical reasons, so I can't share account details. Please try again in a few minutes.",
-        "hi": "तकनीकी कारणों से अभी आपकी पहचान सत्यापित नहीं हो पा रही है, इसलिए मैं खाते की जानकारी नहीं दे सकता। कृपया कुछ मिनट बाद फिर कोशिश करें।",
-    },
-    "otp_failed_escalated": {
-        "en": "I couldn't verify you after several attempts, so for your security I've passed this to our customer care team. Your reference is {reference}. An officer will contact you on your registered mobile number.",
-        "hi": "कई प्रयासों के बाद भी आपकी पहचान सत्यापित नहीं हो सकी, इसलिए आपकी सुरक्षा के लिए मैंने यह मामला हमारी कस्टमर केयर टीम को सौंप दिया है। आपका रेफ़रेंस नंबर {reference} है। एक अधिकारी आपके रजिस्टर्ड मोबाइल नंबर पर संपर्क करेगा।",
-    },
-    "verified": {
-        "en": "Thank you, you're verified.",
-        "hi": "धन्यवाद, आपकी पहचान सत्यापित हो गई है।",
-    },
-    "balance": {
-        "en": "Your {kind} account ending {last4}:\nAvailable balance: {available}\nTotal balance: {ledger}",
-        "hi": "आपका {kind} खाता (अंतिम अंक {last4}):\nउपलब्ध शेष राशि: {available}\nकुल शेष राशि: {ledger}",
-    },
-    "hold_line": {
-        "en": "{amount} is on hold: {reason}.",
-        "hi": "{amount} होल्ड पर है: {reason}।",
-    },
-    "freeze_line": {
-        "en": "The account is frozen: {reason}. Only the available balance can be used.",
-        "hi": "खाता फ़्रीज़ है: {reason}। केवल उपलब्ध शेष राशि का उपयोग किया जा सकता है।",
-    },
-    "no_accounts": {
-        "en": "I couldn't find an open account for you. Let me connect you to our team.",
-        "hi": "आपके नाम पर कोई सक्रिय खाता नहीं मिला। मैं आपको हमारी टीम से जोड़ता हूँ।",
-    },
-    "recent_header": {
-        "en": "Your last {count} transactions on the account ending {last4}:",
-        "hi": "खाता (अंतिम अंक {last4}) के पिछले {count} लेनदेन:",
-    },
-    "recent_line": {
-        "en": "{date}  {description}  {sign}{amount}{pending}",
-        "hi": "{date}  {description}  {sign}{amount}{pending}",
-    },
-    "pending_mark": {"en": " (pending)", "hi": " (लंबित)"},
-    "anything_else": {
-        "en": "Is there anything else I can help you with?",
-        "hi": "क्या मैं आपकी और कोई मदद कर सकता हूँ?",
-    },
-    "fallback": {
-        "en": "I can help with your balance and statements, your cards (block, unblock, PIN, limits), signing in, a transaction you don't recognise, or your investments and loans; or I can connect you to our team. What would you like to do?",
-        "hi": "मैं आपकी शेष राशि और स्टेटमेंट, आपके कार्ड (ब्लॉक, अनब्लॉक, PIN, सीमा), साइन-इन, किसी अनजान लेनदेन, या आपके निवेश और लोन में मदद कर सकता हूँ; या आपको हमारी टीम से जोड़ सकता हूँ। आप क्या करना चाहेंगे?",
-    },
-    "banking_down": {
-        "en": "I can't reach our banking systems right now. Please try again in a few minutes.",
-        "hi": "अभी हमारे बैंकिंग सिस्टम से संपर्क नहीं हो पा रहा है। कृपया कुछ मिनट बाद फिर कोशिश करें।",
-    },
-    "handed_to_human": {
-        "en": "I've asked a customer care officer to take over. Your reference is {reference}. They will reply here or call your registered mobile number.",
-        "hi": "मैंने एक कस्टमर केयर अधिकारी से बात आगे बढ़ाने को कहा है। आपका रेफ़रेंस नंबर {reference} है। वे यहीं जवाब देंगे या आपके रजिस्टर्ड मोबाइल नंबर पर कॉल करेंगे।",
-    },
-    "with_human": {
-        "en": "Your request is with our customer care team (reference {reference}). An officer will reply here; I'll stay quiet until then.",
-        "hi": "आपका अनुरोध हमारी कस्टमर केयर टीम के पास है (रेफ़रेंस {reference})। एक अधिकारी यहीं जवाब देगा; तब तक मैं चुप रहूँगा।",
-    },
-    # While a person owns the chat, the one notice names the team that has it (else "with_human").
-    "with_human_fraud": {
-        "en": "Your report is with our fraud team (reference {reference}). An officer will reply here; I'll stay quiet until then. Never share an OTP, PIN or password with anyone.",
-        "hi": "आपकी रिपोर्ट हमारी फ्रॉड टीम के पास है (रेफ़रेंस {reference})। एक अधिकारी यहीं जवाब देगा; तब तक मैं चुप रहूँगा। कभी भी OTP, PIN या पासवर्ड किसी को न बताएँ।",
-    },
-    "with_human_accounts": {
-        "en": "Your request is with our accounts team (reference {reference}). An officer will reply here; I'll stay quiet until then.",
-        "hi": "आपका अनुरोध हमारी अकाउंट्स टीम के पास है (रेफ़रेंस {reference})। एक अधिकारी यहीं जवाब देगा; तब तक मैं चुप रहूँगा।",
-    },
-    "with_human_cards": {
-        "en": "Your request is with our cards team (reference {reference}). An officer will reply here; I'll stay quiet until then.",
-        "hi": "आपका अनुरोध हमारी कार्ड टीम के पास है (रेफ़रेंस {reference})। एक अधिकारी यहीं जवाब देगा; तब तक मैं चुप रहूँगा।",
-    },
-    "with_human_investment_advisor": {
-        "en": "Your request is with a licensed investment advisor (reference {reference}). They will reply here; I'll stay quiet until then.",
-        "hi": "आपका अनुरोध एक लाइसेंस प्राप्त निवेश सलाहकार के पास है (रेफ़रेंस {reference})। वे यहीं जवाब देंगे; तब तक मैं चुप रहूँगा।",
-    },
-    "otp_sms": {
-        "en": "{code} is your OTP to verify yourself with {bank}. Valid for {minutes} minutes. Do not share it with anyone.",
-        "hi": "{bank} के साथ सत्यापन के लिए आपका OTP {code} है। {minutes} मिनट तक मान्य। इसे किसी के साथ साझा न करें।",
-    },
-    # Button labels: the customer taps them, so they are also understood as input.
-    "btn_balance": {"en": "Check balance", "hi": "बैलेंस देखें"},
-    "btn_recent": {"en": "Recent transactions", "hi": "हाल के लेनदेन"},
-    "btn_human": {"en": "Talk to an agent", "hi": "एजेंट से बात करें"},
-    "btn_resend": {"en": "Resend OTP", "hi": "OTP दोबारा भेजें"},
-    "account_kind_savings": {"en": "savings", "hi": "बचत"},
-    "account_kind_current": {"en": "current", "hi": "चालू"},
-    "account_kind_salary": {"en": "salary", "hi": "वेतन"},
-    "account_kind_nre": {"en": "NRE", "hi": "NRE"},
-    # The workflow engine's own words (bot/workflows/engine.py); a workflow's texts live in its YAML.
-    "btn_yes": {"en": "Yes", "hi": "हाँ"},
-    "btn_no": {"en": "No", "hi": "नहीं"},
-    "wf_confirm_again": {
-        "en": "Please answer Yes or No.",
-        "hi": "कृपया हाँ या नहीं में जवाब दें।",
-    },
-    "wf_choose_again": {
-        "en": "Sorry, I didn't catch which one. Please tap one of the options or type its number.",
-        "hi": "क्षमा करें, मैं समझ नहीं पाया कि कौन-सा। कृपया किसी विकल्प को दबाएँ या उसका नंबर लिखें।",
-    },
-    "wf_gave_up": {
-        "en": "Let's start over. Nothing has been changed. What would you like to do?",
-        "hi": "चलिए फिर से शुरू करते हैं। कुछ भी बदला नहीं गया है। आप क्या करना चाहेंगे?",
-    },
-    "security_question_dob": {
-        "en": "For your security, please type your date of birth as DD-MM-YYYY.",
-        "hi": "आपकी सुरक्षा के लिए, कृपया अपनी जन्मतिथि DD-MM-YYYY के रूप में लिखें।",
-    },
-    "security_answer_wrong": {
-        "en": "That doesn't match our records. Please try once more (DD-MM-YYYY).",
-        "hi": "यह हमारे रिकॉर्ड से मेल नहीं खाता। कृपया एक बार और लिखें (DD-MM-YYYY)।",
-    },
-    "security_answer_failed": {
-        "en": "I couldn't verify you that way.",
-        "hi": "मैं इस तरह आपकी पहचान सत्यापित नहीं कर सका।",
-    },
-    "handoff_to": {
-        "en": "I'm bringing in our {name}, who handles this.",
-        "hi": "इसके लिए मैं हमारे {name} को जोड़ रहा हूँ।",
-    },
-    "handed_back": {
-        "en": "You're back with our {name}. Is there anything else I can help with?",
-        "hi": "अब आप फिर से हमारे {name} के साथ हैं। क्या मैं और कुछ मदद कर सकता हूँ?",
-    },
-    "link_sms_password_reset": {
-        "en": "{bank}: reset your net banking password here: {url} (valid {minutes} min, single use). Never share this link.",
-        "hi": "{bank}: अपना नेट बैंकिंग पासवर्ड यहाँ रीसेट करें: {url} ({minutes} मिनट तक मान्य, एक बार ही)। यह लिंक किसी से साझा न करें।",
-    },
-    "link_sms_pin_change": {
-        "en": "{bank}: set your new card PIN here: {url} (valid {minutes} min, single use). The bank never asks for your PIN.",
-        "hi": "{bank}: अपना नया कार्ड PIN यहाँ सेट करें: {url} ({minutes} मिनट तक मान्य, एक बार ही)। बैंक कभी आपका PIN नहीं माँगता।",
-    },
-    "link_sms_card_limits": {
-        "en": "{bank}: change your card limits here: {url} (valid {minutes} min, single use). Never share this link.",
-        "hi": "{bank}: अपनी कार्ड सीमाएँ यहाँ बदलें: {url} ({minutes} मिनट तक मान्य, एक बार ही)। यह लिंक किसी से साझा न करें।",
-    },
-    # An explicit request to change language ("Hindi mein baat karo"), and one for a language not offered.
-    "language_switched": {
-        "en": "Sure, I'll continue in English. How can I help you?",
-        "hi": "ज़रूर, अब मैं हिंदी में बात करूँगा। बताइए, मैं आपकी क्या मदद करूँ?",
-    },
-    "language_unavailable": {
-        "en": "Sorry, I can chat only in {languages} for now. How can I help you?",
-        "hi": "क्षमा करें, अभी मैं केवल {languages} में बात कर सकता हूँ। बताइए, मैं आपकी क्या मदद करूँ?",
-    },
-    # A knowledge-base answer (bot/knowledge/): the section's text, then where it comes from.
-    "kb_answer": {
-        "en": "{text}\n\nSource: {title}, \"{heading}\" ({source})",
-        "hi": "यह जानकारी हमारे दस्तावेज़ से है (अंग्रेज़ी में):\n{text}\n\nस्रोत: {title}, \"{heading}\" ({source})",
-    },
-    "card_kind_debit": {"en": "debit", "hi": "डेबिट"},
-    "card_kind_credit": {"en": "credit", "hi": "क्रेडिट"},
-    "loan_kind_home": {"en": "home loan", "hi": "होम लोन"},
-    "loan_kind_personal": {"en": "personal loan", "hi": "पर्सनल लोन"},
-    "loan_kind_car": {"en": "car loan", "hi": "कार लोन"},
-    "loan_kind_education": {"en": "education loan", "hi": "एजुकेशन लोन"},
-    "loan_kind_gold": {"en": "gold loan", "hi": "गोल्ड लोन"},
-    "status_active": {"en": "active", "hi": "सक्रिय"},
-    "status_blocked": {"en": "blocked", "hi": "ब्लॉक"},
-    "status_expired": {"en": "expired", "hi": "समाप्त"},
-    "status_paused": {"en": "paused", "hi": "रुका हुआ"},
-    "status_cancelled": {"en": "cancelled", "hi": "रद्द"},
-    # WhatsApp: the list-message button, the reply to media we cannot read, and the one notice per
-    # conversation when messages sent during an outage arrive late (they are not answered one by one).
-    "wa_list_button": {"en": "Options", "hi": "विकल्प"},
-    "wa_unsupported": {
-        "en": "Sorry, I can read text messages and voice notes, but not this kind of message. Please type your question.",
-        "hi": "क्षमा करें, मैं टेक्स्ट संदेश और वॉइस नोट पढ़ सकता हूँ, पर इस तरह का संदेश नहीं। कृपया अपना सवाल लिखकर भेजें।",
-    },
-    "wa_back_after_outage": {
-        "en": "Sorry for the silence: our WhatsApp service was unavailable for a while and is back now. We have received your earlier messages. Please send your request again and we will help you right away.",
-        "hi": "जवाब न दे पाने के लिए क्षमा करें: हमारी WhatsApp सेवा कुछ समय के लिए उपलब्ध नहीं थी और अब फिर से चालू है। आपके पिछले संदेश हमें मिल गए हैं। कृपया अपना अनुरोध दोबारा भेजें, हम तुरंत आपकी मदद करेंगे।",
-    },
-}
+import io
+import logging
+import re
+import string
+import threading
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from types import MappingProxyType
 
+from babel.messages.pofile import PoFileError, read_po
+
+log = logging.getLogger(__name__)
+
+DOMAIN = "sahayak"
+LOCALE_DIR = Path(__file__).with_name("locale")
+SOURCE_LANGUAGE = "en"
+# Languages a persona may declare. Workflow YAML texts exist only in these, and persona validation
+# demands a workflow text for every declared language, so this widens only when the workflows do.
 SUPPORTED = ("en", "hi")
+# Languages with a message catalog: `t()` answers in any of them. "hinglish" is Hindi in Latin script.
+CATALOG_LANGUAGES = ("en", "hi", "hinglish", "ta", "te", "bn", "mr")
+
+_KEY = re.compile(r"[a-z][a-z0-9_]*\Z")
+_MSGID_LINE = re.compile(r'msgid "(.*)"\s*\Z')
+# A keyword or continuation line must be one complete quoted string: Babel reads `msgstr "text` (no
+# closing quote) as "tex" without a word, so the check is ours.
+_QUOTED_LINE = re.compile(r'(?:msgctxt|msgid|msgid_plural|msgstr(?:\[\d+\])?)?\s*"(?:[^"\\]|\\.)*"\s*\Z')
+# Languages come from callers (a detector, a customer profile): the metric keeps at most this many
+# (language, key) pairs; a pair beyond it is counted under the language "?".
+_MAX_TRACKED_PAIRS = 2_000
+
+
+class CatalogError(ValueError):
+    """A catalog file that cannot be used as it is; the message names the file and line."""
+
+
+@dataclass(frozen=True)
+class CatalogEntry:
+    key: str
+    text: str  # "" while untranslated
+    fuzzy: bool  # marked for review: gettext does not use it, nor do we
+    line: int  # of the msgid, for error messages
+
+    @property
+    def usable(self) -> bool:
+        return bool(self.text) and not self.fuzzy
+
+
+def catalog_path(language: str, locale_dir: Path = LOCALE_DIR) -> Path:
+    return locale_dir / language / "LC_MESSAGES" / f"{DOMAIN}.po"
+
+
+def placeholders(text: str) -> frozenset[str]:
+    """The `{names}` that str.format fills in `text`. Raises ValueError for a malformed one ("{oops")."""
+    return frozenset(field for _, field, _, _ in string.Formatter().parse(text) if field is not None)
+
+
+def read_catalog(path: Path) -> dict[str, CatalogEntry]:
+    """Every entry of one .po file, by key (obsolete `#~` entries are left out). Raises CatalogError for
+    a file Babel cannot parse, a duplicate msgid, a msgid that is not a key, or a plural entry."""
+    raw = path.read_bytes()
+    try:
+        lines = raw.decode("utf-8").splitlines()
+    except UnicodeDecodeError as exc:
+        raise CatalogError(f"{path}: not UTF-8 ({exc})") from exc
+    # Babel merges a duplicate msgid without a word; two people adding the same key must not go unseen.
+    first_line: dict[str, int] = {}
+    for number, line in enumerate(lines, 1):
+        if line.startswith(("msg", '"')) and not _QUOTED_LINE.match(line):
+            raise CatalogError(f"{path}:{number}: not one complete quoted string: {line[:60]!r}")
+        match = _MSGID_LINE.match(line)
+        if match is None or not match.group(1):
+            continue
+        if match.group(1) in first_line:
+            raise CatalogError(f"{path}:{number}: duplicate msgid {match.group(1)!r} "
+                               f"(first at line {first_line[match.group(1)]})")
+        first_line[match.group(1)] = number
+    try:
+        catalog = read_po(io.BytesIO(raw), domain=DOMAIN, ignore_obsolete=True, abort_invalid=True)
+    except PoFileError as exc:  # its message ends "on <0-based line>"
+        raise CatalogError(f"{path}:{exc.lineno + 1}: {str(exc).rsplit(' on ', 1)[0]}") from exc
+    entries: dict[str, CatalogEntry] = {}
+    for message in catalog:
+        if not message.id:
+            continue  # the header
+        if not isinstance(message.id, str) or not isinstance(message.string, str):
+            raise CatalogError(f"{path}:{message.lineno}: plural forms are not used; write one text per key")
+        if not _KEY.match(message.id):
+            raise CatalogError(f"{path}:{message.lineno}: msgid {message.id!r} is not a catalog key "
+                               "(lower_case_with_underscores, as the code passes it to t())")
+        entries[message.id] = CatalogEntry(message.id, message.string, message.fuzzy, message.lineno or 0)
+    return entries
+
+
+def load_catalogs(locale_dir: Path = LOCALE_DIR,
+                  languages: Sequence[str] = CATALOG_LANGUAGES) -> dict[str, dict[str, str]]:
+    """language -> key -> text, for the usable entries of each language's catalog.
+
+    Raises CatalogError (file and line) for a missing file, an English entry that is empty or fuzzy,
+    or a translation whose placeholders differ from English's (one that `t()` could not fill, or that
+    drops something the customer needs, such as a case reference). Missing and untranslated entries
+    are not errors here: `t()` falls back to English for them, and `missing_keys` lists them.
+    """
+    if SOURCE_LANGUAGE not in languages:
+        raise ValueError(f"languages must include the source language {SOURCE_LANGUAGE!r}")
+    read: dict[str, tuple[Path, dict[str, CatalogEntry]]] = {}
+    for language in languages:
+        path = catalog_path(language, locale_dir)
+        if not path.is_file():
+            raise CatalogError(f"{path}: no catalog for language {language!r}")
+        read[language] = (path, read_catalog(path))
+
+    english_path, english = read[SOURCE_LANGUAGE]
+    expected: dict[str, frozenset[str]] = {}
+    for key, entry in english.items():
+        if not entry.usable:
+            raise CatalogError(f"{english_path}:{entry.line}: English text of {key!r} is "
+                               f"{'fuzzy' if entry.fuzzy else 'empty'}; English is the source of truth")
+        expected[key] = _placeholders_at(english_path, entry)
+
+    catalogs: dict[str, dict[str, str]] = {}
+    for language, (path, entries) in read.items():
+        usable = {key: entry for key, entry in entries.items() if entry.usable}
+        for key, entry in usable.items():
+            found = _placeholders_at(path, entry)
+            if key in expected and found != expected[key]:
+                raise CatalogError(
+                    f"{path}:{entry.line}: {key!r} has placeholders {sorted(found)} but English has "
+                    f"{sorted(expected[key])}")
+        catalogs[language] = {key: entry.text for key, entry in usable.items()}
+    return catalogs
+
+
+def _placeholders_at(path: Path, entry: CatalogEntry) -> frozenset[str]:
+    try:
+        return placeholders(entry.text)
+    except ValueError as exc:
+        raise CatalogError(f"{path}:{entry.line}: {entry.key!r}: {exc} "
+                           "(a literal brace is written {{ or }})") from exc
+
+
+def missing_keys(catalogs: Mapping[str, Mapping[str, str]]) -> dict[str, list[str]]:
+    """language -> the English keys it has no usable translation for (languages lacking none are left out)."""
+    english = catalogs[SOURCE_LANGUAGE]
+    gaps = {language: [key for key in english if key not in texts] for language, texts in catalogs.items()}
+    return {language: keys for language, keys in gaps.items() if keys}
+
+
+def extra_keys(catalogs: Mapping[str, Mapping[str, str]]) -> dict[str, list[str]]:
+    """language -> keys it has that English does not (stale after a key was removed; never used)."""
+    english = catalogs[SOURCE_LANGUAGE]
+    stale = {language: [key for key in texts if key not in english] for language, texts in catalogs.items()}
+    return {language: keys for language, keys in stale.items() if keys}
+
+
+def build_messages(catalogs: Mapping[str, Mapping[str, str]]) -> Mapping[str, Mapping[str, str]]:
+    """key -> {language: text}, read-only, for every English key (in the English catalog's order)."""
+    return MappingProxyType({
+        key: MappingProxyType({language: texts[key] for language, texts in catalogs.items() if key in texts})
+        for key in catalogs[SOURCE_LANGUAGE]
+    })
+
+
+MESSAGES: Mapping[str, Mapping[str, str]] = build_messages(load_catalogs())
+
+# The fallback metric: how often each (language, key) was answered in English for want of a translation.
+# Process-wide on purpose, like a Prometheus counter; the lock makes it safe from worker threads.
+_missing: Counter[tuple[str, str]] = Counter()
+_missing_lock = threading.Lock()
 
 
 def t(key: str, language: str, **values: object) -> str:
+    """The text of `key` in `language`, filled with `values`. A language without that text (one of
+    CATALOG_LANGUAGES lacking it, or any other, such as "gu") gets English, and the miss is counted.
+    An unknown key raises KeyError: that is a bug in the caller, not a missing translation."""
     entry = MESSAGES[key]
-    template = entry.get(language) or entry["en"]
+    template = entry.get(language)
+    if template is None:
+        _count_missing(language, key)
+        template = entry[SOURCE_LANGUAGE]
     return template.format(**values) if values else template
 
 
+def _count_missing(language: str, key: str) -> None:
+    pair = (language, key)
+    with _missing_lock:
+        if pair not in _missing and len(_missing) >= _MAX_TRACKED_PAIRS:
+            pair = ("?", key)
+        _missing[pair] += 1
+        first = _missing[pair] == 1
+    if first:
+        log.warning("no %r translation of message %r: answering in English", pair[0], key)
+
+
+def missing_translations() -> dict[tuple[str, str], int]:
+    """(language, key) -> how many replies fell back to English for it since the process started."""
+    with _missing_lock:
+        return dict(_missing)
+
+
 def all_translations(key: str) -> set[str]:
+    """Every language's text of `key`: button labels are also understood when typed or tapped."""
     return set(MESSAGES[key].values())

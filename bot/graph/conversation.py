@@ -29,6 +29,7 @@ from langgraph.types import Command
 from bot.auth.identify import parse_identifier
 from bot.banking.core import BankingError
 from bot.graph.intents import match_intent
+from bot.understanding.router import CLARIFY_BELOW, OUT_OF_SCOPE
 from bot.graph.state import ConversationState, TurnContext
 from bot.masking import mask
 from bot.stores.cases import case_priority
@@ -51,6 +52,20 @@ def _lang(state: Mapping[str, Any], ctx: TurnContext) -> str:
 # When a persona cannot answer in the detected language: the nearest it can (a Devanagari reader of
 # Marathi reads Hindi; Hinglish is written in Latin script, as English is), else its default.
 _NEAREST = {"mr": ("hi",), "hinglish": ("en", "hi"), "pa": ("hi",), "gu": ("hi",)}
+
+
+def understand_intent(text: str, router: Any, *, switching: bool = False) -> str:
+    """Keywords first (deterministic, and every button label), then the trained router for what they
+    miss (other languages, paraphrases) when it is confident; otherwise "unknown" (the fallback, which
+    tries the knowledge base). A message asking to change language is not routed: "Hindi mein baat
+    karo" reads to the model like a request for a person."""
+    intent = match_intent(text)
+    if intent != "unknown" or switching or router is None:
+        return intent
+    routed = router.route(text)
+    if routed.intent != OUT_OF_SCOPE and routed.confidence >= CLARIFY_BELOW:
+        return routed.intent
+    return "unknown"
 
 
 def answerable_language(language: str, persona: Any) -> str:
@@ -141,7 +156,7 @@ def build_conversation_graph(checkpointer, workflows: Mapping[str, Any]):
         else:
             language = found.language
         language = answerable_language(language, persona)
-        intent = match_intent(text)
+        intent = understand_intent(text, services.router, switching=bool(switch))
         ctx.intent = intent
         update: dict[str, Any] = {"language": language, "turns": state.get("turns", 0) + 1, "offered": [],
                                   "last_active": ctx.now, "wf_exit": None, "persona": persona.id}

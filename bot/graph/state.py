@@ -54,6 +54,7 @@ class Services:
     llm: Any = None  # bot.workflows.llm_scorer.LlmScorer when an LLM is configured
     knowledge: Any = None  # bot.knowledge.search.KnowledgeBase: answers general questions with a source
     profiles: Any = None  # bot.stores.profiles.Profiles: the language a customer asked for, across chats
+    router: Any = None  # bot.understanding.router.Router: intents the keywords miss (other languages)
     pinned: Any = None  # the Persona one turn runs with (see for_turn)
 
     @property
