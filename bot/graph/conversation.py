@@ -60,6 +60,8 @@ def understand_intent(text: str, router: Any, *, switching: bool = False) -> str
     tries the knowledge base). A message asking to change language is not routed: "Hindi mein baat
     karo" reads to the model like a request for a person."""
     intent = match_intent(text)
+    if intent == "knowledge":
+        return "unknown"  # the fallback asks the knowledge base first
     if intent != "unknown" or switching or router is None:
         return intent
     routed = router.route(text)

@@ -10,6 +10,11 @@ import re
 from i18n.catalog import all_translations
 
 _KEYWORDS: dict[str, tuple[str, ...]] = {
+    # A question about the bank's rules, not the customer's own account: the knowledge base answers it
+    # ("minimum balance kitna rakhna hai" is not a balance enquiry).
+    "knowledge": ("minimum balance", "charges", "charge for", "fees", "fee for", "timings", "timing",
+                  "ombudsman", "kyc", "documents needed", "documents required", "branch open", "bank open",
+                  "shulk", "शुल्क", "न्यूनतम शेष", "लोकपाल"),
     "human": ("agent", "human", "customer care", "person", "representative", "officer", "advisor", "adviser",
               "सलाहकार", "एजेंट",
               "इंसान", "कस्टमर केयर", "insaan", "kisi se baat"),

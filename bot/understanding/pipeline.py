@@ -23,6 +23,8 @@ def understand_text(text: str, router: Router, *, current_language: str = "en") 
     routed = router.route(text)
     intent = understand_intent(text, router, switching=bool(found.switch_to))
     keyword = match_intent(text)
+    if keyword == "knowledge":
+        keyword = "unknown"  # a question about the bank's rules: the knowledge base, not an intent
     return {
         "language": found.language,
         "script": found.script,

@@ -90,6 +90,9 @@ async def test_the_chat_answers_from_the_knowledge_base_and_cites_it(gateway):
     session = await new_session(client)
     reply = texts(await say(client, session, "KYC ke liye kaunse documents chahiye?"))
     assert "PAN" in reply and "Source: KYC: know your customer" in reply and "kyc.md#documents-for-kyc" in reply
+    # "balance" in a question about the bank's rules is not a balance enquiry.
+    rules = texts(await say(client, session, "minimum balance kitna rakhna padta hai?"))
+    assert "charges.md#minimum-balance" in rules and "registered mobile" not in rules
     fallback = texts(await say(client, session, "what's the weather today"))
     assert "Source:" not in fallback and "What would you like to do?" in fallback
     hindi = texts(await say(client, session, "शिकायत कैसे करें? आरबीआई लोकपाल"))
