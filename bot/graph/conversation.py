@@ -28,7 +28,7 @@ from langgraph.types import Command
 
 from bot.auth.identify import parse_identifier
 from bot.banking.core import BankingError
-from bot.graph.intents import match_intent
+from bot.graph.intents import BUTTON_KEYS, is_other_button, match_intent
 from bot.understanding.router import CLARIFY_BELOW, OUT_OF_SCOPE
 from bot.graph.state import ConversationState, TurnContext
 from bot.masking import mask
@@ -68,6 +68,35 @@ def understand_intent(text: str, router: Any, *, switching: bool = False) -> str
     if routed.intent != OUT_OF_SCOPE and routed.confidence >= CLARIFY_BELOW:
         return routed.intent
     return "unknown"
+
+
+CLARIFY_FROM = 0.25  # below this the router has no useful idea: the fallback (knowledge base, menu)
+CLARIFY_OPTION_MIN = 0.1
+
+
+def clarify_options(text: str, router: Any, persona: Any, ctx: TurnContext) -> list[str]:
+    """When the router leans towards requests but is not sure enough to act (CLARIFY_FROM <= confidence <
+    CLARIFY_BELOW), the ones worth offering as buttons: likely, in scope, and something this persona
+    runs itself or hands off. Empty: nothing worth asking about."""
+    if router is None or is_other_button(text):
+        return []
+    routed = router.route(text)
+    if routed.intent == OUT_OF_SCOPE or not CLARIFY_FROM <= routed.confidence < CLARIFY_BELOW:
+        return []
+    return [intent for intent, p in routed.alternatives
+            if intent in BUTTON_KEYS and p >= CLARIFY_OPTION_MIN
+            and (workflow_for(ctx, persona, intent) is not None or handoff_target(persona, intent) is not None
+                 or intent == "human")][:3]
+
+
+async def clarify(state: ConversationState, runtime: Ctx) -> dict:
+    ctx = runtime.context
+    lang = _lang(state, ctx)
+    options = getattr(ctx, "clarify", None) or []
+    buttons = [t(BUTTON_KEYS[intent], lang) for intent in options] + [t("btn_other", lang)]
+    ctx.reply(t("clarify", lang), buttons)
+    ctx.outcome = "clarify"
+    return {"offered": buttons}
 
 
 def answerable_language(language: str, persona: Any) -> str:
@@ -206,6 +235,10 @@ def build_conversation_graph(checkpointer, workflows: Mapping[str, Any]):
             update["unresolved"] = 0
             goto = "greet"
         else:
+            # The fallback asks which request it is if the router leaned somewhere, else tries the
+            # knowledge base, else says what the bot can do.
+            if match_intent(text) != "knowledge":
+                ctx.clarify = clarify_options(text, services.router, persona, ctx)
             goto = "fallback"
         ctx.language_switch = switch
         return Command(goto=goto, update=update)
@@ -256,8 +289,9 @@ def build_conversation_graph(checkpointer, workflows: Mapping[str, Any]):
                    destinations=("greet", "fallback", "escalate", "with_human", "handoff", "language_switched",
                                  *sorted(nodes)))
     graph.add_node("language_switched", language_switched)
+    graph.add_node("clarify", clarify)
     graph.add_node("greet", greet)
-    graph.add_node("fallback", fallback, destinations=("escalate", END))
+    graph.add_node("fallback", fallback, destinations=("escalate", "clarify", END))
     graph.add_node("escalate", escalate)
     graph.add_node("with_human", with_human)
     graph.add_node("handoff", handoff, destinations=("fallback", END, *sorted(nodes)))
@@ -268,7 +302,7 @@ def build_conversation_graph(checkpointer, workflows: Mapping[str, Any]):
         graph.add_conditional_edges(name, after_workflow, {"escalate": "escalate", "handoff": "handoff",
                                                            "hand_back": "hand_back", END: END})
     graph.add_edge(START, "understand")
-    for leaf in ("greet", "escalate", "with_human", "hand_back", "language_switched"):
+    for leaf in ("greet", "escalate", "with_human", "hand_back", "language_switched", "clarify"):
         graph.add_edge(leaf, END)
     return graph.compile(checkpointer=checkpointer)
 
@@ -301,6 +335,10 @@ async def fallback(state: ConversationState, runtime: Ctx) -> Command:
     ctx = runtime.context
     lang = _lang(state, ctx)
     persona = ctx.services.persona
+    # The router leaned towards some of our requests without being sure: ask which (before the
+    # knowledge base, which would otherwise answer a request with a policy text).
+    if ctx.clarify:
+        return Command(goto="clarify")
     # A general question (charges, limits, timings, KYC, complaints) may be in the knowledge base.
     knowledge = ctx.services.knowledge
     if knowledge is not None:

@@ -59,10 +59,22 @@ _KEYWORDS: dict[str, tuple[str, ...]] = {
     "greeting": ("hi", "hello", "hey", "namaste", "namaskar", "good morning", "good evening",
                  "नमस्ते", "नमस्कार", "हेलो", "हाय"),
 }
+# intent -> the catalog key of its button label (a tapped label is that intent, in every language).
 _BUTTONS = {
     "balance": "btn_balance", "recent_transactions": "btn_recent", "human": "btn_human",
-    "resend_otp": "btn_resend",
+    "resend_otp": "btn_resend", "mini_statement": "btn_mini_statement", "email_statement": "btn_email_statement",
+    "block_card": "btn_block_card", "unblock_card": "btn_unblock_card", "change_pin": "btn_change_pin",
+    "card_limits": "btn_card_limits", "login_problem": "btn_login_problem", "report_fraud": "btn_report_fraud",
+    "dispute_transaction": "btn_dispute", "failed_transfer": "btn_failed_transfer", "portfolio": "btn_portfolio",
+    "sip_status": "btn_sip_status", "nav": "btn_nav", "loan_emi": "btn_loan_emi",
+    "investment_advice": "btn_investment_advice",
 }
+BUTTON_KEYS = _BUTTONS  # for the clarifying question (bot/graph/conversation.py)
+
+
+def is_other_button(text: str) -> bool:
+    """The clarifying question's "Something else": not a request, so nothing is guessed from it."""
+    return text.strip() in all_translations("btn_other")
 
 
 def _pattern(words: tuple[str, ...]) -> re.Pattern:

@@ -81,6 +81,7 @@ class TurnContext:
     expect_otp: bool = False  # the conversation was waiting for a code when this message arrived
     expect_secret: bool = False  # the message answers a security question: never audited in clear
     language_switch: str | None = None  # the language the customer explicitly asked for in this message
+    clarify: list[str] = field(default_factory=list)  # likely intents to offer when the router is unsure
     sender_phone: str | None = None  # E.164, on channels whose sender is a phone number
 
     def reply(self, text: str, buttons: tuple[str, ...] | list[str] = ()) -> None:

@@ -1,0 +1,45 @@
+"""When the router leans towards some requests but is not sure enough to act, the bot asks which one,
+with buttons; a tap starts that request; "Something else" guesses nothing."""
+
+from __future__ import annotations
+
+from tests.channels.web_chat import new_session, say
+
+
+async def test_an_unsure_message_gets_a_clarifying_question_and_a_tap_starts_the_request(gateway):
+    client = await gateway()
+    session = await new_session(client)
+    replies = await say(client, session, "something is wrong with my card")
+    assert "Did you mean one of these?" in replies[0]["text"]
+    buttons = replies[0]["buttons"]
+    assert "Block my card" in buttons and buttons[-1] == "Something else" and len(buttons) <= 4
+    started = await say(client, session, "Block my card")
+    assert "registered mobile number" in started[0]["text"]
+
+
+async def test_something_else_guesses_nothing(gateway):
+    client = await gateway()
+    session = await new_session(client)
+    await say(client, session, "something is wrong with my card")
+    replies = await say(client, session, "Something else")
+    text = "\n".join(r["text"] for r in replies)
+    assert "What would you like to do?" in text and "Did you mean" not in text
+
+
+async def test_numbered_answers_work_on_channels_without_buttons(gateway):
+    client = await gateway()
+    session = await new_session(client)
+    replies = await say(client, session, "something is wrong with my card")
+    index = replies[0]["buttons"].index("Block my card") + 1
+    started = await say(client, session, str(index))
+    assert "registered mobile number" in started[0]["text"]
+
+
+async def test_in_hindi_the_question_and_buttons_are_hindi(gateway):
+    client = await gateway()
+    session = await new_session(client)
+    await say(client, session, "नमस्ते")
+    replies = await say(client, session, "कार्ड में कुछ गड़बड़ है")
+    text = replies[0]["text"]
+    # Whichever way the bot answers (a question, a workflow, the menu), it answers in Hindi.
+    assert "Did you mean" not in text and any("\u0900" <= c <= "\u097f" for c in text), text
