@@ -19,6 +19,7 @@ holds no banking logic of its own."""
 from __future__ import annotations
 
 import re
+from datetime import datetime, timedelta, timezone
 from collections.abc import Mapping
 from typing import Any
 
@@ -29,6 +30,7 @@ from langgraph.types import Command
 from bot.auth.identify import parse_identifier
 from bot.banking.core import BankingError
 from bot.graph.intents import BUTTON_KEYS, is_other_button, match_intent
+from bot.understanding.entities import extract
 from bot.understanding.router import CLARIFY_BELOW, OUT_OF_SCOPE
 from bot.graph.state import ConversationState, TurnContext
 from bot.masking import mask
@@ -42,6 +44,7 @@ from i18n.detect import LANGUAGES, detect
 Ctx = Runtime[TurnContext]
 # A message that is only a 4-8 digit number is masked as a code (as the loop's audit does).
 _BARE_CODE = re.compile(r"\s*[0-9\u0966-\u096F]{4,8}\s*")
+IST = timezone(timedelta(hours=5, minutes=30), "IST")
 TIERS = ("standard", "preferred", "premium", "private")
 
 
@@ -52,6 +55,16 @@ def _lang(state: Mapping[str, Any], ctx: TurnContext) -> str:
 # When a persona cannot answer in the detected language: the nearest it can (a Devanagari reader of
 # Marathi reads Hindi; Hinglish is written in Latin script, as English is), else its default.
 _NEAREST = {"mr": ("hi",), "hinglish": ("en", "hi"), "pa": ("hi",), "gu": ("hi",)}
+
+
+def request_hints(text: str, now: float) -> dict[str, str]:
+    """What an opening message names that a workflow may use to pre-select a record (engine.new_run)."""
+    today = datetime.fromtimestamp(now, IST).date()
+    hints: dict[str, str] = {}
+    for entity in extract(text, today):
+        if entity.kind in ("card_last4", "amount") and entity.kind not in hints:
+            hints[entity.kind] = str(entity.value)
+    return hints
 
 
 def understand_intent(text: str, router: Any, *, switching: bool = False) -> str:
@@ -223,7 +236,7 @@ def build_conversation_graph(checkpointer, workflows: Mapping[str, Any]):
         elif wf and wait and not (new_request and not _answers_the_question(wait, wf, text, intent)):
             goto = node_name(wf["id"])
         elif starts is not None and starts.id in compiled:
-            update["wf"] = new_run(starts, intent)
+            update["wf"] = new_run(starts, intent, request_hints(text, ctx.now))
             update["unresolved"] = 0
             goto = node_name(starts.id)
         elif handoff is not None:
@@ -267,7 +280,7 @@ def build_conversation_graph(checkpointer, workflows: Mapping[str, Any]):
         intent = exit_.get("intent")
         workflow = workflow_for(ctx, target, intent) if intent else None
         if workflow is not None and workflow.id in compiled:
-            update["wf"] = new_run(workflow, intent)
+            update["wf"] = new_run(workflow, intent, request_hints(ctx.text, ctx.now))
             return Command(goto=node_name(workflow.id), update=update)
         ctx.reply(target.greeting.get(lang) or target.greeting[target.default_language])
         return Command(goto=END, update=update)

@@ -52,9 +52,26 @@ def node_name(workflow_id: str) -> str:
     return f"workflow_{workflow_id}"
 
 
-def new_run(workflow: Workflow, intent: str) -> dict:
+def new_run(workflow: Workflow, intent: str, hints: dict[str, str] | None = None) -> dict:
+    """A workflow's record at its start. `hints`: what the opening message named (a card's last four
+    digits, an amount), used only to pre-select a record in a `choose` step; the confirm still follows."""
     return {"id": workflow.id, "at": workflow.intents[intent], "vars": {}, "wait": None, "tries": 0,
-            "hops": 0, "intent": intent}
+            "hops": 0, "intent": intent, "hints": dict(hints or {})}
+
+
+def _hinted(step: Choose, candidates: list[tuple[int, Any]], hints: dict[str, str]) -> list[tuple[int, Any]]:
+    """The candidates the opening message named: its card last-4 in one of the step's `keys` fields, or its
+    amount equal to the record's amount."""
+    last4, amount = hints.get("card_last4"), hints.get("amount")
+    matched = []
+    for index, item in candidates:
+        if not isinstance(item, dict):
+            continue
+        if last4 and any(str(item.get(k) or "") == last4 for k in step.keys):
+            matched.append((index, item))
+        elif amount and item.get("amount") is not None and str(item["amount"]) == amount:
+            matched.append((index, item))
+    return matched
 
 
 def auth_level(state: Mapping[str, Any]) -> str:
@@ -215,6 +232,12 @@ async def _choose(step: Choose, sid: str, run: Run) -> Any:
         return WAIT
     if len(candidates) == 1 and step.other is None:
         run.wf["vars"][step.save_as] = candidates[0][1]
+        return step.next
+    hinted = _hinted(step, candidates, run.wf.get("hints") or {})
+    if len(hinted) == 1:
+        # "Block my card ending 4417": that one, without asking which (the confirm names it).
+        run.ctx.tools.append("choose.from_message")
+        run.wf["vars"][step.save_as] = hinted[0][1]
         return step.next
     labels = [run.render(sid, "label", item=item) for _, item in candidates[:10]]
     buttons = labels + ([run.render(sid, "other")] if step.other is not None else [])
