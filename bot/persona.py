@@ -19,7 +19,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from bot.workflows.spec import load_workflows
-from bot.yaml_config import ConfigError, line_for, load_yaml_mapping_with_lines, validate_mapping_with_lines
+from bot.yaml_config import ConfigError, Lines, line_for, load_yaml_mapping_with_lines, validate_mapping_with_lines
 from i18n.catalog import SUPPORTED
 
 log = logging.getLogger("sahayak.persona")
@@ -110,16 +110,17 @@ class Persona(BaseModel):
 
 def load_persona(directory: Path, persona_id: str) -> Persona:
     """One persona file, `<directory>/<persona_id>.yaml`; its `id` must match the file name."""
-    return _load_file(Path(directory) / f"{persona_id}.yaml")
+    return _load_file(Path(directory) / f"{persona_id}.yaml")[0]
 
 
-def _load_file(path: Path) -> Persona:
+def _load_file(path: Path) -> tuple[Persona, Lines]:
+    """The persona and its file's line map (kept for the checks across files)."""
     data, lines = load_yaml_mapping_with_lines(path)
     persona = validate_mapping_with_lines(data, lines, Persona, path)
     if persona.id != path.stem:
         raise ConfigError(path=str(path), line=line_for(lines, ("id",)), field="id",
                           message=f"id {persona.id!r} does not match the file name {path.stem!r}")
-    return persona
+    return persona, lines
 
 
 def load_all(directory: Path, required: tuple[str, ...] = ()) -> Mapping[str, Persona]:
@@ -136,9 +137,10 @@ def load_all(directory: Path, required: tuple[str, ...] = ()) -> Mapping[str, Pe
         raise ConfigError(str(directory), None, "", f"more than {MAX_PERSONAS} persona files")
     personas: dict[str, Persona] = {}
     errors: list[ConfigError] = []
+    file_lines: dict[Path, Lines] = {}
     for path in paths:
         try:
-            persona = _load_file(path)
+            persona, file_lines[path] = _load_file(path)
         except ConfigError as e:
             errors.extend(e.errors)
             continue
@@ -164,10 +166,9 @@ def load_all(directory: Path, required: tuple[str, ...] = ()) -> Mapping[str, Pe
         for path in paths:
             persona = personas.get(path.stem)
             if persona is not None:
-                errors += _cross_check(path, persona, personas, workflows, broken)
+                errors += _cross_check(path, file_lines[path], persona, personas, workflows, broken)
     if errors:
-        first = errors[0]
-        raise first if len(errors) == 1 else ConfigError(first.path, first.line, first.field, first.message, errors)
+        raise ConfigError.combine(errors)
     return PersonaSet(MappingProxyType(personas), workflows)
 
 
@@ -179,10 +180,9 @@ class PersonaSet(dict):
         self.workflows = workflows
 
 
-def _cross_check(path: Path, persona: Persona, personas: Mapping[str, Persona],
+def _cross_check(path: Path, lines: Lines, persona: Persona, personas: Mapping[str, Persona],
                  workflows: Mapping[str, Any], broken: set[str]) -> list[ConfigError]:
     """What one file cannot check alone: the workflows it names, its handoff targets, their languages."""
-    _, lines = load_yaml_mapping_with_lines(path)
     errors: list[ConfigError] = []
 
     def fail(loc: tuple, message: str) -> None:

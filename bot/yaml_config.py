@@ -71,6 +71,13 @@ class ConfigError(Exception):
         self.errors: list[ConfigError] = list(errors) if errors else [self]
         super().__init__(self._text())
 
+    @classmethod
+    def combine(cls, errors: list[ConfigError]) -> ConfigError:
+        """One error for every problem found (at least one): itself when alone, else one listing all,
+        with the first one's place."""
+        first = errors[0]
+        return first if len(errors) == 1 else cls(first.path, first.line, first.field, first.message, errors)
+
     def _one_line(self) -> str:
         where = self.path if self.line is None else f"{self.path}:{self.line}"
         return f"{where}: {self.field}: {self.message}" if self.field else f"{where}: {self.message}"
@@ -307,10 +314,7 @@ def config_error_from_validation(
             line = line_for(node_lines, field_loc)
         errors.append(ConfigError(path, line, format_field(field_loc), message))
     errors.sort(key=lambda e: (e.line is None, e.line or 0))
-    if len(errors) == 1:
-        return errors[0]
-    first = errors[0]
-    return ConfigError(path, first.line, first.field, first.message, errors)
+    return ConfigError.combine(errors)
 
 
 def _data_loc(data: Any, loc: tuple[Any, ...], kind: str) -> tuple[Any, ...]:

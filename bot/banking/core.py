@@ -22,6 +22,12 @@ TxnStatus = Literal["posted", "pending", "reversed", "failed"]
 Direction = Literal["debit", "credit"]
 
 
+# Account.status_reason values of a block the customer may lift themselves (after full verification),
+# part of the contract with the bank: today, too many wrong PIN attempts.
+REASON_WRONG_PIN = "too many wrong PIN attempts"
+SELF_SERVICE_BLOCK_REASONS = frozenset({REASON_WRONG_PIN})
+
+
 class BankingError(Exception):
     """The core-banking system failed or is unreachable; the bot must not guess an answer."""
 
@@ -200,7 +206,8 @@ class CoreBanking(Protocol):
 
     async def block_card(self, customer_id: str, card_id: str, reason: str) -> Card: ...
 
-    async def unblock_card(self, customer_id: str, card_id: str) -> Card: ...
+    async def unblock_card(self, customer_id: str, card_id: str) -> Card:
+        """Lift a block the customer placed. NotAllowed for a bank-imposed block or an expired card."""
 
     async def unlock_access(self, customer_id: str, account_id: str) -> Account:
         """Lift a block the customer may resolve themselves: status "blocked" with a reason in

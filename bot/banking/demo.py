@@ -332,9 +332,9 @@ class DemoBank:
             if card.status == "active":
                 return card
             if card.status == "expired":
-                raise BankingError("an expired card cannot be unblocked; a replacement card is needed")
+                raise NotAllowed("an expired card cannot be unblocked; a replacement card is needed")
             if blocked_by == "bank":
-                raise BankingError("this card was blocked by the bank and cannot be unblocked by the customer")
+                raise NotAllowed("this card was blocked by the bank and cannot be unblocked by the customer")
             await self._conn.execute(
                 "UPDATE cards SET status = 'active', blocked_by = NULL, block_reason = NULL, "
                 "status_changed_at = ? WHERE card_id = ? AND customer_id = ? AND status = 'blocked'",

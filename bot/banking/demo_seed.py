@@ -26,6 +26,8 @@ from datetime import UTC, date, datetime, time, timedelta, timezone
 from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
 
 from bot.banking.core import (
+    REASON_WRONG_PIN,
+    SELF_SERVICE_BLOCK_REASONS,
     Account,
     Card,
     Customer,
@@ -43,12 +45,11 @@ IST = timezone(timedelta(hours=5, minutes=30), "IST")
 HISTORY_DAYS = 60
 
 # Block reasons the bot can key on (Account.status_reason). Only the first is self-service resolvable.
-REASON_WRONG_PIN = "too many wrong PIN attempts"
 REASON_KYC_EXPIRED = "KYC expired"
 REASON_SUSPECTED_FRAUD = "suspected fraud"
 REASON_COURT_ORDER = "court attachment order"
 REASON_DORMANT = "no customer-initiated transaction for 24 months"
-AUTO_RESOLVABLE_REASONS = frozenset({REASON_WRONG_PIN})
+AUTO_RESOLVABLE_REASONS = SELF_SERVICE_BLOCK_REASONS  # the contract's (bot/banking/core.py)
 
 DEMO_CUSTOMER_ID = "CUST_789123"  # Rajesh Kumar: the walkthrough customer
 UNRECOGNISED_UPI_REFERENCE = "436518902217"  # his ₹5,000 payment to an unfamiliar merchant

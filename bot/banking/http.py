@@ -284,7 +284,7 @@ class HttpCoreBanking:
         if status == 404 and code == "not_found":
             raise NotFound(f"{op}: not found")
         if status == 409 and code == "not_allowed":
-            raise NotAllowed(f"core banking does not allow {op} for this record")
+            raise NotAllowed(f"core banking does not allow {op} for this record (409)")
         if status in (401, 403):
             raise BankingError(f"core banking rejected our credentials for {op} (HTTP {status})")
         if 300 <= status < 400:

@@ -19,6 +19,7 @@ holds no banking logic of its own."""
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from collections.abc import Mapping
 from typing import Any
@@ -31,7 +32,7 @@ from bot.auth.identify import parse_identifier
 from bot.banking.core import BankingError
 from bot.graph.intents import BUTTON_KEYS, is_other_button, match_intent
 from bot.understanding.entities import extract
-from bot.understanding.router import CLARIFY_BELOW, OUT_OF_SCOPE
+from bot.understanding.router import CLARIFY_BELOW, OUT_OF_SCOPE, Routed
 from bot.graph.state import ConversationState, TurnContext
 from bot.masking import mask
 from bot.stores.cases import case_priority
@@ -67,34 +68,49 @@ def request_hints(text: str, now: float) -> dict[str, str]:
     return hints
 
 
-def understand_intent(text: str, router: Any, *, switching: bool = False) -> str:
+@dataclass(frozen=True)
+class Request:
+    """What one message asks for, read once per turn (keywords, then the router)."""
+
+    intent: str  # an intent, or "unknown"
+    decided_by: str  # "keywords" | "router" | "none"
+    routed: Routed | None = None  # the router's answer, when it was asked
+
+
+def read_request(text: str, router: Any, *, switching: bool = False) -> Request:
     """Keywords first (deterministic, and every button label), then the trained router for what they
-    miss (other languages, paraphrases) when it is confident; otherwise "unknown" (the fallback, which
-    tries the knowledge base). A message asking to change language is not routed: "Hindi mein baat
-    karo" reads to the model like a request for a person."""
+    miss (other languages, paraphrases) when it is confident; otherwise "unknown" (the fallback). Not
+    routed: a question about the bank's rules (the knowledge base answers it), the clarifying question's
+    "Something else", and a request to change language ("Hindi mein baat karo" reads to the model like a
+    request for a person)."""
     intent = match_intent(text)
     if intent == "knowledge":
-        return "unknown"  # the fallback asks the knowledge base first
-    if intent != "unknown" or switching or router is None:
-        return intent
+        return Request("unknown", "none")
+    if intent != "unknown":
+        return Request(intent, "keywords")
+    if switching or router is None or is_other_button(text):
+        return Request("unknown", "none")
     routed = router.route(text)
     if routed.intent != OUT_OF_SCOPE and routed.confidence >= CLARIFY_BELOW:
-        return routed.intent
-    return "unknown"
+        return Request(routed.intent, "router", routed)
+    return Request("unknown", "none", routed)
+
+
+def understand_intent(text: str, router: Any, *, switching: bool = False) -> str:
+    return read_request(text, router, switching=switching).intent
 
 
 CLARIFY_FROM = 0.25  # below this the router has no useful idea: the fallback (knowledge base, menu)
 CLARIFY_OPTION_MIN = 0.1
 
 
-def clarify_options(text: str, router: Any, persona: Any, ctx: TurnContext) -> list[str]:
-    """When the router leans towards requests but is not sure enough to act (CLARIFY_FROM <= confidence <
-    CLARIFY_BELOW), the ones worth offering as buttons: likely, in scope, and something this persona
+def clarify_options(request: Request, persona: Any, ctx: TurnContext) -> list[str]:
+    """When the router leaned towards requests but was not sure enough to act (CLARIFY_FROM <= confidence
+    < CLARIFY_BELOW), the ones worth offering as buttons: likely, in scope, and something this persona
     runs itself or hands off. Empty: nothing worth asking about."""
-    if router is None or is_other_button(text):
-        return []
-    routed = router.route(text)
-    if routed.intent == OUT_OF_SCOPE or not CLARIFY_FROM <= routed.confidence < CLARIFY_BELOW:
+    routed = request.routed
+    if routed is None or request.intent != "unknown" or routed.intent == OUT_OF_SCOPE \
+            or not CLARIFY_FROM <= routed.confidence < CLARIFY_BELOW:
         return []
     return [intent for intent, p in routed.alternatives
             if intent in BUTTON_KEYS and p >= CLARIFY_OPTION_MIN
@@ -200,7 +216,8 @@ def build_conversation_graph(checkpointer, workflows: Mapping[str, Any]):
         else:
             language = found.language
         language = answerable_language(language, persona)
-        intent = understand_intent(text, services.router, switching=bool(switch))
+        request = read_request(text, services.router, switching=bool(switch))
+        intent = request.intent
         ctx.intent = intent
         update: dict[str, Any] = {"language": language, "turns": state.get("turns", 0) + 1, "offered": [],
                                   "last_active": ctx.now, "wf_exit": None, "persona": persona.id}
@@ -250,8 +267,7 @@ def build_conversation_graph(checkpointer, workflows: Mapping[str, Any]):
         else:
             # The fallback asks which request it is if the router leaned somewhere, else tries the
             # knowledge base, else says what the bot can do.
-            if match_intent(text) != "knowledge":
-                ctx.clarify = clarify_options(text, services.router, persona, ctx)
+            ctx.clarify = clarify_options(request, persona, ctx)
             goto = "fallback"
         ctx.language_switch = switch
         return Command(goto=goto, update=update)

@@ -53,8 +53,7 @@ def load_sections(directory: Path) -> list[Section]:
         except ConfigError as e:
             errors.append(e)
     if errors:
-        first = errors[0]
-        raise first if len(errors) == 1 else ConfigError(first.path, first.line, first.field, first.message, errors)
+        raise ConfigError.combine(errors)
     return sections
 
 

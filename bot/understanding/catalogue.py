@@ -116,8 +116,7 @@ def parse_catalogue(raw: bytes, path: Path | str) -> IntentCatalogue:
     parsed = validate_mapping_with_lines(data, lines, _CatalogueFile, shown)
     errors = _check(parsed, lines, shown)
     if errors:
-        first = errors[0]
-        raise first if len(errors) == 1 else ConfigError(first.path, first.line, first.field, first.message, errors)
+        raise ConfigError.combine(errors)
     return IntentCatalogue(shown, hashlib.sha256(raw).hexdigest(), tuple(parsed.intents))
 
 

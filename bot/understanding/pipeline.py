@@ -7,8 +7,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from bot.graph.conversation import understand_intent
-from bot.graph.intents import match_intent
+from bot.graph.conversation import read_request
 from bot.understanding.entities import extract
 from bot.understanding.router import CLARIFY_BELOW, Router
 from i18n.detect import LANGUAGES, detect
@@ -20,19 +19,16 @@ def understand_text(text: str, router: Router, *, current_language: str = "en") 
     if current_language not in LANGUAGES:
         raise ValueError(f"unknown language {current_language!r} (one of {', '.join(LANGUAGES)})")
     found = detect(text, current_language)
-    routed = router.route(text)
-    intent = understand_intent(text, router, switching=bool(found.switch_to))
-    keyword = match_intent(text)
-    if keyword == "knowledge":
-        keyword = "unknown"  # a question about the bank's rules: the knowledge base, not an intent
+    request = read_request(text, router, switching=bool(found.switch_to))
+    routed = request.routed or router.route(text)  # shown even when keywords decided
     return {
         "language": found.language,
         "script": found.script,
         "language_switch": found.switch_to,
-        "intent": intent,
+        "intent": request.intent,
         # How sure: 1.0 when a keyword or button label decided; else the router's calibrated confidence.
-        "confidence": 1.0 if keyword != "unknown" else round(routed.confidence, 3),
-        "decided_by": "keywords" if keyword != "unknown" else ("router" if intent != "unknown" else "none"),
+        "confidence": 1.0 if request.decided_by == "keywords" else round(routed.confidence, 3),
+        "decided_by": request.decided_by,
         "router": {"intent": routed.intent, "confidence": round(routed.confidence, 3),
                    "alternatives": [[name, round(p, 3)] for name, p in routed.alternatives],
                    "clarify_below": CLARIFY_BELOW},

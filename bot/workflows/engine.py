@@ -35,9 +35,10 @@ from bot.masking import mask
 from bot.notify import NotifierUnavailable
 from bot.workflows import answers
 from bot.workflows.expressions import ExpressionRuntimeError
-from bot.workflows.operations import AUTH_ORDER, OPERATIONS, SCORERS, Call, OperationRefused, to_plain
+from bot.graph.state import ConversationState, TurnContext
+from bot.workflows.operations import AUTH_ORDER, Call, OperationRefused, to_plain
 from bot.workflows.spec import (AiAnalysis, ApiCall, Choose, Conditional, Confirm, Escalate, Handoff, Notify, Reply,
-                                SecurityCheck, Workflow)
+                                SecurityCheck, Workflow, operation_of, step_targets)
 from bot.workflows.templates import lookup
 from i18n.catalog import SUPPORTED, t
 
@@ -261,7 +262,7 @@ async def _conditional(step: Conditional, sid: str, run: Run) -> Any:
 
 
 async def _call(step: ApiCall | AiAnalysis, sid: str, run: Run) -> Any:
-    op = OPERATIONS[step.operation] if isinstance(step, ApiCall) else SCORERS[step.scorer]
+    op = operation_of(step)  # known: the loader refused unknown ones
     level = auth_level(run.merged())
     if AUTH_ORDER[level] < AUTH_ORDER[op.auth]:
         # The loader makes this unreachable; the run-time gate holds even if it were not.
@@ -559,9 +560,9 @@ def compile_workflow(workflow: Workflow):
 
 
 def _compile(workflow: Workflow):
-    graph = StateGraph(_state_schema(), context_schema=_context_schema())
+    graph = StateGraph(ConversationState, context_schema=TurnContext)
     for sid, step in workflow.steps.items():
-        targets = tuple(dict.fromkeys(target for _, target in _step_targets(step)))
+        targets = tuple(dict.fromkeys(target for _, target in step_targets(step)))
         graph.add_node(sid, _make_node(workflow, sid, step), destinations=(*targets, END))
     graph.add_node("lost", _lost)
     steps = frozenset(workflow.steps)
@@ -569,21 +570,6 @@ def _compile(workflow: Workflow):
                                 {**{sid: sid for sid in workflow.steps}, "lost": "lost"})
     graph.add_edge("lost", END)
     return graph.compile()
-
-
-def _state_schema():
-    from bot.graph.state import ConversationState
-    return ConversationState
-
-
-def _context_schema():
-    from bot.graph.state import TurnContext
-    return TurnContext
-
-
-def _step_targets(step: Any):
-    from bot.workflows.spec import _targets
-    return _targets(step)
 
 
 def _resume(state: Mapping[str, Any], steps: frozenset[str]) -> str:

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import calendar
 import dataclasses
-import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
@@ -29,7 +28,8 @@ from decimal import Decimal
 from types import MappingProxyType
 from typing import Any, Literal
 
-from bot.banking.core import Account, BankingError, Card, Limits, NotFound
+from bot.auth.secure_links import SecureLinkLimit
+from bot.banking.core import SELF_SERVICE_BLOCK_REASONS, Account, Card, Limits, NotAllowed, NotFound
 from bot.banking.wire import MAX_PAGE
 from bot.workflows import rbi, risk
 
@@ -357,15 +357,8 @@ async def _unblock_card(call: Call) -> Card:
     call.ctx.tools.append("core.unblock_card")
     try:
         return await call.bank.unblock_card(call.customer_id, card.card_id)
-    except NotFound:
-        raise
-    except BankingError as e:
-        # The bank refuses to lift its own block or revive an expired card: a person decides.
-        if type(e) is BankingError and ("bank" in str(e) or "expired" in str(e)):
-            raise OperationRefused("unblock refused") from e
-        if type(e).__name__ == "NotAllowed":
-            raise OperationRefused("unblock refused") from e
-        raise
+    except NotAllowed as e:  # a bank-imposed block or an expired card: a person decides
+        raise OperationRefused("unblock refused") from e
 
 
 async def _card_limits(call: Call) -> Limits:
@@ -386,8 +379,6 @@ def _version(text: str) -> tuple[int, ...]:
 
 
 async def _access_review(call: Call) -> AccessReview:
-    from bot.banking.demo_seed import AUTO_RESOLVABLE_REASONS
-
     accounts = await _open_accounts(call)
     call.ctx.tools += ["core.list_login_attempts", "core.list_devices"]
     logins = await call.bank.list_login_attempts(call.customer_id, limit=10)
@@ -400,7 +391,7 @@ async def _access_review(call: Call) -> AccessReview:
     return AccessReview(
         blocked=blocked is not None, account=blocked,
         reason=blocked.status_reason if blocked else "",
-        auto_resolvable=bool(blocked and blocked.status == "blocked" and blocked.status_reason in AUTO_RESOLVABLE_REASONS),
+        auto_resolvable=bool(blocked and blocked.status == "blocked" and blocked.status_reason in SELF_SERVICE_BLOCK_REASONS),
         failed_logins=len(failures), last_failure=failures[0].reason if failures else "",
         app_version=app, latest_app_version=LATEST_APP_VERSION,
         app_outdated=bool(app) and _version(app) < _version(LATEST_APP_VERSION),
@@ -408,19 +399,11 @@ async def _access_review(call: Call) -> AccessReview:
 
 
 async def _unlock_access(call: Call) -> Account:
-    record = call.args["account"]
     call.ctx.tools.append("core.unlock_access")
-    unlock = getattr(call.bank, "unlock_access", None)
-    if unlock is None:
-        raise OperationRefused("this bank offers no self-service unlock")
     try:
-        return await unlock(call.customer_id, str(record.get("account_id") or ""))
-    except NotFound:
-        raise
-    except BankingError as e:
-        if type(e).__name__ == "NotAllowed":
-            raise OperationRefused("unlock refused") from e
-        raise
+        return await call.bank.unlock_access(call.customer_id, str(call.args["account"].get("account_id") or ""))
+    except NotAllowed as e:
+        raise OperationRefused("unlock refused") from e
 
 
 async def _secure_link(call: Call) -> SecureLinkSent:
@@ -433,10 +416,8 @@ async def _secure_link(call: Call) -> SecureLinkSent:
     try:
         issued = await links.issue(customer_id=call.customer_id, purpose=purpose,
                                    conversation=call.ctx.conversation, now=call.ctx.now)
-    except Exception as e:
-        if type(e).__name__ == "SecureLinkLimit":
-            raise OperationRefused("too many links") from e
-        raise
+    except SecureLinkLimit as e:
+        raise OperationRefused("too many links") from e
     minutes = max(1, int((issued.expires_at - call.ctx.now) // 60))
     from i18n.catalog import t  # the SMS is in the customer's own language
     language = customer.preferred_language if customer.preferred_language in ("en", "hi") else "en"
@@ -686,7 +667,3 @@ SCORERS: Mapping[str, Operation] = MappingProxyType({op.name: op for op in (
     Operation("transaction_risk", "full", False, RiskView, _transaction_risk, records=_TXN),
     Operation("login_risk", "full", False, RiskView, _login_risk),
 )})
-
-
-def now_ts() -> float:
-    return time.time()

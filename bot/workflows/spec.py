@@ -302,7 +302,7 @@ class _Checker:
             if target not in steps:
                 self.fail(("intents", intent), f"intent {intent!r} starts at {target!r}, which is not a step")
         for sid, step in steps.items():
-            for field, target in _targets(step):
+            for field, target in step_targets(step):
                 if target not in steps:
                     self.fail(("steps", sid, *field), f"{target!r} is not a step of this workflow "
                               f"(steps: {', '.join(steps)})")
@@ -314,24 +314,17 @@ class _Checker:
     def _types(self) -> None:
         # Saved variables and their types; a name saved by two steps must hold the same kind of thing.
         for sid, step in self.wf.steps.items():
-            saved: Any = None
-            if isinstance(step, ApiCall):
-                op = OPERATIONS.get(step.operation)
-                if op is None:
-                    self.fail(("steps", sid, "operation"), f"unknown operation {step.operation!r} "
-                              f"(allowed: {', '.join(sorted(OPERATIONS))})")
-                    continue
-                saved = op.result if step.save_as else None
-                name = step.save_as
-            elif isinstance(step, AiAnalysis):
-                op = SCORERS.get(step.scorer)
-                if op is None:
-                    self.fail(("steps", sid, "scorer"), f"unknown scorer {step.scorer!r} "
-                              f"(scorers: {', '.join(sorted(SCORERS))})")
-                    continue
-                saved, name = op.result, step.save_as
-            else:
+            if not isinstance(step, (ApiCall, AiAnalysis)):
                 continue
+            op = operation_of(step)
+            if op is None:
+                field, name_, known = (("operation", step.operation, OPERATIONS) if isinstance(step, ApiCall)
+                                       else ("scorer", step.scorer, SCORERS))
+                self.fail(("steps", sid, field), f"unknown {field} {name_!r} "
+                          f"({'allowed' if field == 'operation' else 'scorers'}: {', '.join(sorted(known))})")
+                continue
+            name = step.save_as
+            saved = op.result if name else None
             if name is None:
                 continue
             if name in BUILTINS:
@@ -392,9 +385,7 @@ class _Checker:
     def _check_step(self, sid: str, step: Any) -> None:
         loc = ("steps", sid)
         if isinstance(step, (ApiCall, AiAnalysis)):
-            op = (OPERATIONS if isinstance(step, ApiCall) else SCORERS).get(
-                step.operation if isinstance(step, ApiCall) else step.scorer)
-            if op is not None:
+            if (op := operation_of(step)) is not None:
                 self._check_args(sid, step, op)
         elif isinstance(step, Conditional):
             for i, branch in enumerate(step.branches):
@@ -500,11 +491,7 @@ class _Checker:
                     continue
                 seen.add((sid, confirmed, auth))
                 step = steps[sid]
-                op = None
-                if isinstance(step, ApiCall):
-                    op = OPERATIONS.get(step.operation)
-                elif isinstance(step, AiAnalysis):
-                    op = SCORERS.get(step.scorer)
+                op = operation_of(step)
                 if op is not None:
                     if op.changes_state and not confirmed:
                         self.fail(("steps", sid, "operation"), f"{op.name} changes the customer's records, "
@@ -514,7 +501,7 @@ class _Checker:
                                   f"intent {intent!r} reaches it without a security_check of that level")
                 if isinstance(step, SecurityCheck):
                     auth = max(auth, AUTH_ORDER[step.level])
-                for field, target in _targets(step):
+                for field, target in step_targets(step):
                     todo.append((target, (confirmed or field == ("on_yes",)) and field != ("on_no",), auth))
 
 
@@ -541,7 +528,16 @@ def _item_type(var_types: Mapping[str, Any], path: str) -> Any:
     return element_type(spec) if spec is not None else None
 
 
-def _targets(step: Any) -> Iterator[tuple[tuple, str]]:
+def operation_of(step: Any) -> Operation | None:
+    """The allow-listed operation an api_call or ai_analysis step names (None: unknown, or another step)."""
+    if isinstance(step, ApiCall):
+        return OPERATIONS.get(step.operation)
+    if isinstance(step, AiAnalysis):
+        return SCORERS.get(step.scorer)
+    return None
+
+
+def step_targets(step: Any) -> Iterator[tuple[tuple, str]]:
     for name in ("next", "fallback", "on_refused", "on_empty", "on_yes", "on_no", "empty"):
         value = getattr(step, name, None)
         if value:
@@ -589,8 +585,7 @@ def _spelling(path: Path, line: int | None, value: bool) -> str:
 def load_workflow(path: Path) -> Workflow:
     data, lines = load_yaml_mapping_with_lines(path)
     if booleans := _boolean_keys(path, data, lines):
-        first = booleans[0]
-        raise first if len(booleans) == 1 else ConfigError(first.path, first.line, first.field, first.message, booleans)
+        raise ConfigError.combine(booleans)
     wf = validate_mapping_with_lines(data, lines, WorkflowFile, path)
     if wf.id != path.stem:
         raise ConfigError(str(path), line_for(lines, ("id",)), "id",
@@ -598,9 +593,7 @@ def load_workflow(path: Path) -> Workflow:
     checker = _Checker(path, wf, lines)
     checker.check()
     if checker.errors:
-        first = checker.errors[0]
-        raise first if len(checker.errors) == 1 else ConfigError(
-            first.path, first.line, first.field, first.message, checker.errors)
+        raise ConfigError.combine(checker.errors)
     return Workflow(wf.id, wf.name, str(path), MappingProxyType(dict(wf.intents)), MappingProxyType(dict(wf.steps)),
                     MappingProxyType(checker.conditions), MappingProxyType(checker.list_conditions),
                     MappingProxyType(checker.templates), MappingProxyType(checker.var_types),
@@ -646,6 +639,5 @@ def load_workflows(directory: Path) -> Mapping[str, Workflow]:
             continue
         workflows[workflow.id] = workflow
     if errors:
-        first = errors[0]
-        raise first if len(errors) == 1 else ConfigError(first.path, first.line, first.field, first.message, errors)
+        raise ConfigError.combine(errors)
     return MappingProxyType(workflows)
