@@ -9,7 +9,7 @@ from tests.channels.web_chat import new_session, say
 async def test_an_unsure_message_gets_a_clarifying_question_and_a_tap_starts_the_request(gateway):
     client = await gateway()
     session = await new_session(client)
-    replies = await say(client, session, "something is wrong with my card")
+    replies = await say(client, session, "card problem")
     assert "Did you mean one of these?" in replies[0]["text"]
     buttons = replies[0]["buttons"]
     assert "Block my card" in buttons and buttons[-1] == "Something else" and len(buttons) <= 4
@@ -20,7 +20,7 @@ async def test_an_unsure_message_gets_a_clarifying_question_and_a_tap_starts_the
 async def test_something_else_guesses_nothing(gateway):
     client = await gateway()
     session = await new_session(client)
-    await say(client, session, "something is wrong with my card")
+    await say(client, session, "card problem")
     replies = await say(client, session, "Something else")
     text = "\n".join(r["text"] for r in replies)
     assert "What would you like to do?" in text and "Did you mean" not in text
@@ -29,7 +29,7 @@ async def test_something_else_guesses_nothing(gateway):
 async def test_numbered_answers_work_on_channels_without_buttons(gateway):
     client = await gateway()
     session = await new_session(client)
-    replies = await say(client, session, "something is wrong with my card")
+    replies = await say(client, session, "card problem")
     index = replies[0]["buttons"].index("Block my card") + 1
     started = await say(client, session, str(index))
     assert "registered mobile number" in started[0]["text"]
