@@ -34,11 +34,12 @@ log = logging.getLogger(__name__)
 DOMAIN = "sahayak"
 LOCALE_DIR = Path(__file__).with_name("locale")
 SOURCE_LANGUAGE = "en"
-# Languages a persona may declare. Workflow YAML texts exist only in these, and persona validation
-# demands a workflow text for every declared language, so this widens only when the workflows do.
-SUPPORTED = ("en", "hi")
 # Languages with a message catalog: `t()` answers in any of them. "hinglish" is Hindi in Latin script.
 CATALOG_LANGUAGES = ("en", "hi", "hinglish", "ta", "te", "bn", "mr")
+# Languages a persona may declare: every one with a catalog. Persona validation still demands a text in
+# each declared language from every workflow the persona runs (bot/persona.py), so a bank adding a
+# language adds its catalog and its workflow texts together.
+SUPPORTED = CATALOG_LANGUAGES
 
 _KEY = re.compile(r"[a-z][a-z0-9_]*\Z")
 _MSGID_LINE = re.compile(r'msgid "(.*)"\s*\Z')

@@ -32,6 +32,7 @@ from bot.auth.secure_links import SecureLinkLimit
 from bot.banking.core import SELF_SERVICE_BLOCK_REASONS, Account, Card, Limits, NotAllowed, NotFound
 from bot.banking.wire import MAX_PAGE
 from bot.workflows import rbi, risk
+from i18n.catalog import CATALOG_LANGUAGES, t
 
 AuthLevel = Literal["none", "light", "full"]
 AUTH_ORDER = {"none": 0, "light": 1, "full": 2}
@@ -419,8 +420,8 @@ async def _secure_link(call: Call) -> SecureLinkSent:
     except SecureLinkLimit as e:
         raise OperationRefused("too many links") from e
     minutes = max(1, int((issued.expires_at - call.ctx.now) // 60))
-    from i18n.catalog import t  # the SMS is in the customer's own language
-    language = customer.preferred_language if customer.preferred_language in ("en", "hi") else "en"
+    # The SMS is in the customer's own language (the catalog has every language a persona may speak).
+    language = customer.preferred_language if customer.preferred_language in CATALOG_LANGUAGES else "en"
     await call.services.notifier.send_sms(customer.mobile, t(
         f"link_sms_{purpose}", language, bank=call.services.persona.bank_name, url=issued.url, minutes=minutes))
     return SecureLinkSent(issued.link_id, purpose, customer.mobile, minutes)

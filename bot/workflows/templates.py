@@ -23,10 +23,9 @@ from typing import Any
 from babel.dates import format_date, format_datetime
 
 from i18n.catalog import MESSAGES, t
-from i18n.money import format_inr
+from i18n.money import LOCALES, format_inr
 
 IST = timezone(timedelta(hours=5, minutes=30), "IST")
-_LOCALE = {"en": "en_IN", "hi": "hi_IN"}
 MAX_VALUE = 80
 _PLACEHOLDER = re.compile(r"\{\{|\}\}|\{([^{}]*)\}|[{}]")
 _PATH = re.compile(r"^[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z][A-Za-z0-9_]*)*$")
@@ -63,12 +62,12 @@ def _as_date(value: Any) -> date | None:
 
 def _date(value: Any, lang: str) -> str:
     day = _as_date(value)
-    return format_date(day, "d MMM yyyy", locale=_LOCALE.get(lang, "en_IN")) if day else ""
+    return format_date(day, "d MMM yyyy", locale=LOCALES.get(lang, "en_IN")) if day else ""
 
 
 def _short_date(value: Any, lang: str) -> str:
     day = _as_date(value)
-    return format_date(day, "d MMM", locale=_LOCALE.get(lang, "en_IN")) if day else ""
+    return format_date(day, "d MMM", locale=LOCALES.get(lang, "en_IN")) if day else ""
 
 
 def _datetime(value: Any, lang: str) -> str:
@@ -77,7 +76,7 @@ def _datetime(value: Any, lang: str) -> str:
     if not isinstance(value, datetime):
         return _date(value, lang)
     moment = (value if value.tzinfo else value.replace(tzinfo=timezone.utc)).astimezone(IST)
-    return format_datetime(moment, "d MMM yyyy, h:mm a", locale=_LOCALE.get(lang, "en_IN")) + " IST"
+    return format_datetime(moment, "d MMM yyyy, h:mm a", locale=LOCALES.get(lang, "en_IN")) + " IST"
 
 
 def _label(prefix: str) -> Callable[[Any, str], str]:

@@ -104,7 +104,7 @@ def test_disclaimers_must_cover_every_language(tmp_path):
     path.write_text(text[: text.index("  hi:\n    - \"यह आपके")])
     with pytest.raises(ConfigError) as err:
         load_all(directory)
-    assert "investment.yaml" in str(err.value) and "disclaimers have no text for ['hi']" in str(err.value)
+    assert "investment.yaml" in str(err.value) and "disclaimers have no text for ['hi'," in str(err.value)
 
 
 def test_any_bad_persona_file_stops_start_up_naming_file_line_and_field(tmp_path):

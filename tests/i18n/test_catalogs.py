@@ -298,3 +298,14 @@ def _edit(locale: Path, language: str, change) -> None:
 def _msgid_line(path: Path, key: str) -> int:
     lines = path.read_text(encoding="utf-8").splitlines()
     return lines.index(f'msgid "{key}"') + 1
+
+
+@pytest.mark.parametrize("language", CATALOG_LANGUAGES)
+def test_button_labels_stay_tappable_on_whatsapp(language):
+    """WhatsApp shows labels up to 20 characters as reply buttons and up to 24 as list rows; a longer
+    one cannot be offered as an option at all (the customer would have to type a number)."""
+    from channels.whatsapp_wire import LIST_TITLE_MAX
+
+    overlong = {key: text for key, text in SHIPPED[language].items()
+                if key.startswith("btn_") and len(text) > LIST_TITLE_MAX}
+    assert not overlong, overlong

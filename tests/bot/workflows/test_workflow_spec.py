@@ -436,9 +436,9 @@ def test_a_workflow_missing_the_hindi_texts_of_a_hindi_persona(tmp_path):
     _edit(general, "login_problem, block_card, unblock_card, change_pin, card_limits]", "login_problem, card_limits]")
     with pytest.raises(ConfigError) as err:
         load_all(directory)
-    assert_names(err.value, general, "workflows: [", "workflows.2", "workflow 'probe' has no texts in ['hi']")
+    assert_names(err.value, general, "workflows: [", "workflows.2", "workflow 'probe' has no texts in ['hi', 'hinglish', 'ta', 'te', 'bn', 'mr']")
     # The same file is fine for a persona that speaks English only.
-    _edit(general, "languages: [en, hi]", "languages: [en]")
+    _edit(general, "languages: [en, hi, hinglish, ta, te, bn, mr]", "languages: [en]")
     text = general.read_text()
     general.write_text(text[: text.index("  hi: \"नमस्ते!")] + text[text.index("workflows:"):])
     load_all(directory)
