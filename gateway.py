@@ -19,7 +19,7 @@ import logging
 import os
 import signal
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from pathlib import Path
 
 import aiohttp
@@ -34,6 +34,9 @@ from bot.knowledge.documents import load_sections
 from bot.knowledge.search import KnowledgeBase
 from bot.understanding.pipeline import understand_text
 from bot.understanding.router import Router
+from bot.llm.client import LlmClient
+from bot.llm.config import LlmSetup, load_llm_setup
+from bot.llm.tasks import LlmTasks
 from bot.workflows.llm_scorer import LlmScorer
 from bot.graph.state import Services
 from bot.loop import ConversationLoop
@@ -48,6 +51,9 @@ from channels.web import STATIC, WEB  # noqa: F401 - WEB re-exported for tests a
 
 log = logging.getLogger("sahayak")
 
+# The optional LLM as configured (None: no LLM). Only the gateway reads it, so the key lives here.
+LLM_SETUP = web.AppKey("llm_setup", object)
+
 
 async def _resources(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
@@ -61,10 +67,11 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
         channels = app[CHANNELS]
         notifier = stores.outbox if settings.demo else ChannelNotifier(channels)
         registry = app[PERSONAS]
+        scorer, llm_tasks = _llm(app[LLM_SETUP], app[HTTP])
         services = Services(bank=app[BANK], otp=stores.otp, notifier=notifier,
                             cases=stores.cases, personas=registry, persona_id=settings.persona,
                             auth_idle_s=settings.auth_idle_s, secure_links=getattr(stores, "secure_links", None),
-                            llm=_llm_scorer(settings, app[HTTP]), knowledge=app[KNOWLEDGE],
+                            llm=scorer, llm_tasks=llm_tasks, knowledge=app[KNOWLEDGE],
                             profiles=stores.profiles, router=app[ROUTER])
         # Build the knowledge index in the background (a few seconds on a small CPU, then cached):
         # the first question should not wait for it, and start-up does not either.
@@ -84,13 +91,19 @@ async def _resources(app: web.Application) -> AsyncIterator[None]:
         await stores.inbox.prune()
         yield
         await loop.drain()
+        if llm_tasks is not None:
+            await llm_tasks.drain()  # case summaries still being written (the stores are still open)
 
 
-def _llm_scorer(settings, session) -> LlmScorer | None:
-    if settings.llm_url is None:
-        return None
-    key = settings.llm_api_key.get_secret_value() if settings.llm_api_key is not None else None
-    return LlmScorer(session, settings.llm_url, settings.llm_model, api_key=key, timeout_s=settings.llm_timeout_s)
+def _llm(setup: LlmSetup | None, session: aiohttp.ClientSession) -> tuple[LlmScorer | None, LlmTasks | None]:
+    """The risk scorer's second opinion and the conversation's LLM jobs, on one client (one fallback order)."""
+    if setup is None:
+        return None, None
+    client = LlmClient(session, setup.endpoints, total_timeout_s=setup.total_timeout_s)
+    uses = setup.uses
+    scorer = LlmScorer.over(client) if uses.risk_opinion else None
+    tasks = LlmTasks(client, uses) if uses.classify or uses.phrase_knowledge or uses.summarise else None
+    return scorer, tasks
 
 
 async def _reload_on_sighup(app: web.Application) -> AsyncIterator[None]:
@@ -199,12 +212,14 @@ async def errors_as_json(request: web.Request, handler):
         return web.json_response({"error": "internal", "message": "Something went wrong."}, status=500)
 
 
-def create_app(settings: Settings) -> web.Application:
+def create_app(settings: Settings, environ: Mapping[str, str] = os.environ) -> web.Application:
+    """The gateway for `settings`; `environ` holds the variables llm.yaml names for API keys."""
     # Every persona file is validated, not only the one served: a typo in any file stops start-up
     # here rather than at the first reload or handoff.
     personas = PersonaRegistry.load(settings.personalities_dir, required=(settings.persona,))
     app = web.Application(middlewares=[errors_as_json], client_max_size=64 * 1024)
     app[SETTINGS] = settings
+    app[LLM_SETUP] = load_llm_setup(settings, environ)
     app[PERSONAS] = personas
     app[PERSONA] = ServedPersona(personas, settings.persona)  # follows reloads
     app[KNOWLEDGE] = KnowledgeBase(load_sections(settings.knowledge_dir), cache_dir=Path(settings.data_dir))
@@ -222,6 +237,16 @@ def create_app(settings: Settings) -> web.Application:
         app.router.add_get("/demo/outbox", demo_outbox)
         secure_link_page.setup(app)  # /demo/secure/{token}: stand-in for the bank's secure page
     return app
+
+
+def describe_llm(setup: LlmSetup | None) -> str:
+    """One line for `check-config`: endpoints in fallback order, deadlines, the uses switched on."""
+    if setup is None:
+        return "none (understanding, answers and summaries are local)"
+    endpoints = " -> ".join(f"{e.name} ({e.model}, {e.timeout_s:g}s{', key set' if e.api_key else ''})"
+                            for e in setup.endpoints)
+    uses = ", ".join(name for name, on in setup.uses.model_dump().items() if on) or "nothing"
+    return f"{endpoints}; total {setup.total_timeout_s:g}s; used for {uses} (from {setup.source})"
 
 
 def loggable_path(request: web.BaseRequest) -> str:
@@ -273,7 +298,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = load_settings(os.environ, args.config)
         logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-        app = create_app(settings)
+        app = create_app(settings, os.environ)
     except (SettingsError, ConfigError) as e:
         print(f"sahayak: configuration error: {e}", file=sys.stderr)
         return 2
@@ -289,6 +314,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  {persona_id}: {persona.name} [{', '.join(persona.languages)}] "
                   f"workflows: {', '.join(persona.workflows)}{served}")
         print(f"knowledge: {len(app[KNOWLEDGE].sections)} sections from {settings.knowledge_dir}")
+        print(f"llm: {describe_llm(app[LLM_SETUP])}")
         print(f"workflows ({len(registry.workflows)}):")
         for workflow_id, workflow in sorted(registry.workflows.items()):
             print(f"  {workflow_id}: {workflow.name} ({len(workflow.steps)} steps; "

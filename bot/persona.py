@@ -1,7 +1,8 @@
 """Personas: who the agent is, in YAML that bank operations staff edit (personalities/*.yaml).
 
 Validated with pydantic; a bad field stops start-up with the file, line and field (bot.yaml_config).
-Every `*.yaml` in the folder is a persona (a new persona is a new file, no code); `PersonaRegistry`
+Every `*.yaml` in the folder is a persona (a new persona is a new file, no code), except the LLM's
+configuration (`llm.yaml`) and `*.example.yaml` files; `PersonaRegistry`
 loads them all at start-up and on reload (SIGHUP, POST /ops/reload) swaps in a fully validated new
 set in one assignment, or keeps the old one and reports what is wrong.
 """
@@ -37,6 +38,8 @@ KNOWN_INTENTS = (
 
 # Bounds: a persona folder is a handful of small files; refuse a folder that is clearly something else.
 MAX_PERSONAS = 64
+# YAML files in the personalities folder that are configuration, not personas.
+NOT_PERSONAS = ("llm.yaml",)
 
 
 class Escalation(BaseModel):
@@ -131,8 +134,10 @@ def load_all(directory: Path, required: tuple[str, ...] = ()) -> Mapping[str, Pe
     directory = Path(directory)
     if not directory.is_dir():
         raise ConfigError(str(directory), None, "", "the personalities folder does not exist")
-    # Dot-files are editors' lock and swap files (".#general.yaml"), not personas.
-    paths = sorted(p for p in directory.glob("*.yaml") if p.is_file() and not p.name.startswith("."))
+    # Dot-files are editors' lock and swap files (".#general.yaml"), not personas; nor are the LLM's
+    # configuration (bot/llm/config.py) and example files kept beside the personas.
+    paths = sorted(p for p in directory.glob("*.yaml") if p.is_file() and not p.name.startswith(".")
+                   and p.name not in NOT_PERSONAS and not p.name.endswith(".example.yaml"))
     if len(paths) > MAX_PERSONAS:
         raise ConfigError(str(directory), None, "", f"more than {MAX_PERSONAS} persona files")
     personas: dict[str, Persona] = {}

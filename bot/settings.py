@@ -83,9 +83,15 @@ class Settings(BaseModel):
     # the bank's page, which receives the one-time token as the last path segment. Required outside
     # demo mode; demo mode serves a stand-in page under /demo/secure/ when unset.
     secure_link_base: str | None = None
-    # Optional LLM (any OpenAI-compatible endpoint: vLLM, Ollama, llama.cpp server, a cloud API) for the
-    # workflows' `ai_analysis` steps. It can only add caution to the built-in rule-based scorer, never
-    # remove it, and never decides what a tool may do. Unset: rules only (the default).
+    # Optional LLM (any OpenAI-compatible endpoint: vLLM, Ollama, llama.cpp server, a cloud API): it may
+    # name an intent when the local router is unsure, phrase knowledge-base answers in the customer's
+    # language, summarise a case for the human agent, and give a second opinion in `ai_analysis` steps
+    # (only ever raising caution). It never decides what a tool may do. Configured by a YAML file with
+    # endpoints in fallback order (bot/llm/config.py): `llm_config`, else `<personalities_dir>/llm.yaml`
+    # when present. `llm_url` + `llm_model` are a shorthand for one endpoint used, as before that file
+    # existed, for the risk opinion only; a file and the shorthand together stop start-up. Neither: no
+    # LLM (the default).
+    llm_config: Path | None = None
     llm_url: str | None = None  # base URL ending before /chat/completions, e.g. http://127.0.0.1:8000/v1
     llm_model: str | None = None
     llm_api_key: SecretStr | None = None
@@ -105,6 +111,13 @@ class Settings(BaseModel):
     twilio_from: str | None = None
     twilio_api_url: str = "https://api.twilio.com"
     sms_romanize_hindi: bool = False  # Devanagari is UCS-2 (70 chars a segment); romanized fits GSM-7
+
+    # The phone line (Twilio Media Streams, channels/voice.py): calls to the Twilio account above are
+    # answered with speech (voice/; the engines' own settings are SAHAYAK_VOICE_*, voice/settings.py).
+    # Off unless switched on: the speech models take memory and seconds to load at start-up.
+    phone_line: bool = False
+    phone_agent_number: str | None = None  # E.164: a call escalated to a person is transferred here
+    phone_max_calls: int = Field(20, ge=1, le=500)  # calls at once; more are refused as busy
 
     # Email: inbound SMTP listener and/or Mailgun's inbound webhook; outbound through an SMTP relay.
     email_address: str | None = None  # the bank's support address: From of replies, To of inbound
@@ -166,6 +179,14 @@ class Settings(BaseModel):
                 raise ValueError(f"the {channel} channel is partly configured: missing {missing}")
         if self.twilio_account_sid is not None and self.public_url is None:
             raise ValueError("the SMS channel needs SAHAYAK_PUBLIC_URL (Twilio signs the public URL)")
+        if self.phone_line and (self.twilio_account_sid is None or self.public_url is None):
+            raise ValueError("the phone line (SAHAYAK_PHONE_LINE) answers calls on the Twilio account: set "
+                             "SAHAYAK_TWILIO_ACCOUNT_SID, SAHAYAK_TWILIO_AUTH_TOKEN, SAHAYAK_TWILIO_FROM and "
+                             "SAHAYAK_PUBLIC_URL")
+        if self.phone_agent_number is not None and not self.phone_line:
+            raise ValueError("SAHAYAK_PHONE_AGENT_NUMBER is set but SAHAYAK_PHONE_LINE is not")
+        if self.phone_agent_number is not None and not re.fullmatch(r"\+[1-9][0-9]{6,14}", self.phone_agent_number):
+            raise ValueError("SAHAYAK_PHONE_AGENT_NUMBER must be a phone number in E.164 form (+911140000000)")
         if self.email_address is None and (self.email_smtp_listen_port is not None
                                            or self.mailgun_signing_key is not None):
             raise ValueError("SAHAYAK_EMAIL_SMTP_LISTEN_PORT and SAHAYAK_MAILGUN_SIGNING_KEY receive mail for the "
@@ -237,6 +258,8 @@ def load_settings(environ: Mapping[str, str], config_file: str | Path | None = N
     for name, value in environ.items():
         if not name.startswith(ENV_PREFIX) or name == ENV_PREFIX + "CONFIG":
             continue
+        if name.startswith(ENV_PREFIX + "VOICE_"):
+            continue  # the speech engines' settings, read (and checked) by voice/settings.py
         field = name[len(ENV_PREFIX):].lower()
         if field not in known:
             raise SettingsError(f"{name} is not a known setting (known: {', '.join(sorted(_env_name(k) for k in known))})")

@@ -19,6 +19,10 @@ POSTGRES_ADMIN_URL = os.environ.get("SAHAYAK_TEST_POSTGRES_URL", "postgresql://p
 REDIS_URL = os.environ.get("SAHAYAK_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 IN_CI = os.environ.get("CI") == "true"
 
+# Fixtures of one test folder live in a plugin module, not a second conftest.py: test modules import
+# this file as `conftest`, and another conftest.py would take that name.
+pytest_plugins = ["tests.bot.llm.llm_fixtures"]
+
 
 def missing_service(what: str, why: str):
     """Under CI a missing server is a failure; on a laptop the test is skipped, saying why."""

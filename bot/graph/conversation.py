@@ -73,7 +73,7 @@ class Request:
     """What one message asks for, read once per turn (keywords, then the router)."""
 
     intent: str  # an intent, or "unknown"
-    decided_by: str  # "keywords" | "router" | "none"
+    decided_by: str  # "keywords" | "router" | "llm" (the router was unsure, see ask_llm_when_unsure) | "none"
     routed: Routed | None = None  # the router's answer, when it was asked
 
 
@@ -94,6 +94,37 @@ def read_request(text: str, router: Any, *, switching: bool = False) -> Request:
     if routed.intent != OUT_OF_SCOPE and routed.confidence >= CLARIFY_BELOW:
         return Request(routed.intent, "router", routed)
     return Request("unknown", "none", routed)
+
+
+def runnable_intents(ctx: TurnContext, persona: Any) -> list[tuple[str, str]]:
+    """(intent, catalogue description) for every request `persona` can take on: a workflow it runs, a
+    handoff, or a person when it lets customers ask for one. What an LLM may choose from."""
+    catalogue = ctx.services.router.catalogue
+    offered = []
+    for spec in catalogue.intents:
+        intent = spec.name
+        if workflow_for(ctx, persona, intent) is not None or handoff_target(persona, intent) is not None \
+                or (intent == "human" and persona.escalation.on_customer_request):
+            offered.append((intent, spec.description))
+    return offered
+
+
+async def ask_llm_when_unsure(request: Request, persona: Any, ctx: TurnContext) -> Request:
+    """When the router was asked and was unsure (below CLARIFY_BELOW), a configured LLM may name the
+    request, from the intents this persona can take on only; otherwise `request` stands (the clarifying
+    question or the fallback). The LLM names an intent and nothing more: the workflow it starts makes
+    every check and asks every confirmation, as when a button started it."""
+    llm = ctx.services.llm_tasks
+    routed = request.routed
+    if llm is None or not llm.uses.classify or routed is None or request.intent != "unknown" \
+            or routed.confidence >= CLARIFY_BELOW:
+        return request
+    candidates = runnable_intents(ctx, persona)
+    if not candidates:
+        return request
+    ctx.tools.append("llm.classify")
+    intent = await llm.classify(ctx.text, candidates)
+    return Request(intent, "llm", routed) if intent is not None else request
 
 
 def understand_intent(text: str, router: Any, *, switching: bool = False) -> str:
@@ -217,8 +248,6 @@ def build_conversation_graph(checkpointer, workflows: Mapping[str, Any]):
             language = found.language
         language = answerable_language(language, persona)
         request = read_request(text, services.router, switching=bool(switch))
-        intent = request.intent
-        ctx.intent = intent
         update: dict[str, Any] = {"language": language, "turns": state.get("turns", 0) + 1, "offered": [],
                                   "last_active": ctx.now, "wf_exit": None, "persona": persona.id}
         if switch:
@@ -239,6 +268,12 @@ def build_conversation_graph(checkpointer, workflows: Mapping[str, Any]):
         update["wf"] = wf
         ctx.expect_otp = bool(wf and wf.get("wait") == "otp")
         wait = wf.get("wait") if wf else None
+        # Not while a workflow waits for an answer (a code, a yes, a date is no request) or a person
+        # owns the conversation.
+        if not wait and state.get("step") != "escalated":
+            request = await ask_llm_when_unsure(request, persona, ctx)
+        intent = request.intent
+        ctx.intent = intent
 
         starts = workflow_for(ctx, persona, intent)
         handoff = handoff_target(persona, intent) if starts is None else None
@@ -376,8 +411,12 @@ async def fallback(state: ConversationState, runtime: Ctx) -> Command:
         if hit is not None:
             section = hit.section
             buttons = _quick_replies(persona, lang)
-            ctx.reply(t("kb_answer", lang, text=section.text, title=section.title, heading=section.heading,
-                        source=section.source), buttons)
+            phrased = await _phrased_in(lang, section, ctx)
+            if phrased is not None:
+                ctx.reply(f"{phrased}\n\n{kb_citation(section, lang)}", buttons)
+            else:
+                ctx.reply(t("kb_answer", lang, text=section.text, title=section.title, heading=section.heading,
+                            source=section.source), buttons)
             ctx.outcome = "knowledge"
             return Command(goto=END, update={"offered": buttons, "unresolved": 0})
     unresolved = state.get("unresolved", 0) + 1
@@ -389,6 +428,24 @@ async def fallback(state: ConversationState, runtime: Ctx) -> Command:
     ctx.reply(t("fallback", lang), buttons)
     ctx.outcome = "clarify"
     return Command(goto=END, update={"offered": buttons, "unresolved": unresolved})
+
+
+async def _phrased_in(lang: str, section: Any, ctx: TurnContext) -> str | None:
+    """The section's answer written by a configured LLM in `lang`, for a customer who does not read the
+    English document; None: answer with the section as written."""
+    llm = ctx.services.llm_tasks
+    if llm is None or not llm.uses.phrase_knowledge or lang == "en":
+        return None
+    ctx.tools.append("llm.phrase")
+    return await llm.phrase_answer(ctx.text, [section], lang)
+
+
+def kb_citation(section: Any, lang: str) -> str:
+    """The source line of the `kb_answer` message in `lang` (its text after {text}), for an answer an
+    LLM phrased: the citation is always ours, in the same words as an unphrased answer's."""
+    template = MESSAGES["kb_answer"].get(lang) or MESSAGES["kb_answer"]["en"]
+    return template.split("{text}", 1)[1].strip().format(
+        title=section.title, heading=section.heading, source=section.source)
 
 
 async def customer_tier(ctx: TurnContext, customer_id: str | None) -> str:
@@ -430,6 +487,11 @@ async def escalate(state: ConversationState, runtime: Ctx) -> dict:
         priority=exit_.get("priority") or case_priority(reason, verified=verified),
         tier=await customer_tier(ctx, customer_id), summary=summary,
         team=exit_.get("team") or persona.escalation.team)
+    llm = ctx.services.llm_tasks
+    if llm is not None and llm.uses.summarise:
+        # A handover note for the agent, from the same masked lines; written after the reply.
+        ctx.tools.append("llm.summarise")
+        llm.summarise_case_later(cases, case.reference, summary.splitlines())
     if exit_.get("say"):
         ctx.reply(str(exit_["say"]).replace("{reference}", case.reference))
     else:

@@ -51,7 +51,8 @@ class Services:
     auth_idle_s: int
     secure_links: Any = None  # bot.auth.secure_links.SecureLinks
     holidays: tuple = ()  # bank holidays (dates) for RBI's working-day clocks
-    llm: Any = None  # bot.workflows.llm_scorer.LlmScorer when an LLM is configured
+    llm: Any = None  # bot.workflows.llm_scorer.LlmScorer when an LLM is configured for risk opinions
+    llm_tasks: Any = None  # bot.llm.tasks.LlmTasks when an LLM is configured: classify, phrase, summarise
     knowledge: Any = None  # bot.knowledge.search.KnowledgeBase: answers general questions with a source
     profiles: Any = None  # bot.stores.profiles.Profiles: the language a customer asked for, across chats
     router: Any = None  # bot.understanding.router.Router: intents the keywords miss (other languages)

@@ -12,6 +12,9 @@ Every request carries `Authorization: Bearer <SAHAYAK_OPS_TOKEN>`, compared in c
 missing or wrong token is a 401 before anything is read or changed. Without the setting the routes
 are not mounted at all (404), so a gateway never serves an unprotected queue.
 
+A case's `summary` is its last turns (masked); with an LLM configured, escalations also carry
+`llm_summary`, a short handover note written just after the customer's reply (empty until then).
+
 What an agent sees is masked (the audit trail and case summaries are masked when written); what an
 agent writes is sent to the customer as typed but audited masked, like every other message.
 """
@@ -54,7 +57,7 @@ def _case_json(case: Case, now: float) -> dict:
             "reason": case.reason, "tier": case.tier, "channel": case.channel,
             "created_at": case.created_at, "waiting_s": case.waiting_s(now), "agent": case.agent,
             "claimed_at": case.claimed_at, "closed_at": case.closed_at, "summary": case.summary,
-            "kind": case.kind, "team": case.team}
+            "kind": case.kind, "team": case.team, "llm_summary": case.llm_summary}
 
 
 CASE_KINDS = ("escalation", "dispute", "fraud")

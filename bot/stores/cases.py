@@ -7,7 +7,8 @@ An escalation case is the human queue's unit of work:
 
 Priority and the customer's tier are fixed when the case opens; the waiting time is computed when the
 case is read (never stored, so it is never stale). The summary is built from the audit trail, which is
-masked before it is written: a case never holds the customer's raw words.
+masked before it is written: a case never holds the customer's raw words. When an LLM is configured, an
+escalation also gets a short handover note (`llm_summary`, bot/llm/summarise.py) written after the reply.
 
 Existing databases get the newer columns with `ALTER TABLE ... ADD COLUMN` (see `setup`), so an
 upgrade needs no manual migration and old rows read with the column defaults."""
@@ -53,6 +54,7 @@ class Case:
     claimed_at: float | None = None
     closed_at: float | None = None
     team: str = "support"  # which human queue works it: support, fraud, disputes, accounts, ...
+    llm_summary: str = ""  # a configured LLM's handover note (masked), written after the customer's reply
 
     def waiting_s(self, now: float) -> float:
         """How long the customer waited (or has been waiting) for a person to pick the case up."""
@@ -65,7 +67,7 @@ def new_reference(kind: str, now: float) -> str:
 
 
 _COLUMNS = ("reference", "created_at", "kind", "channel", "conversation", "customer_id", "reason", "status",
-            "priority", "tier", "summary", "agent", "claimed_at", "closed_at", "team")
+            "priority", "tier", "summary", "agent", "claimed_at", "closed_at", "team", "llm_summary")
 _SELECT = f"SELECT {', '.join(_COLUMNS)} FROM cases"
 
 
@@ -87,6 +89,7 @@ class Cases:
         "claimed_at": ("REAL", "DOUBLE PRECISION"),
         "closed_at": ("REAL", "DOUBLE PRECISION"),
         "team": ("TEXT NOT NULL DEFAULT 'support'", "TEXT NOT NULL DEFAULT 'support'"),
+        "llm_summary": ("TEXT NOT NULL DEFAULT ''", "TEXT NOT NULL DEFAULT ''"),
     }
     INDEX = "CREATE INDEX IF NOT EXISTS cases_queue ON cases (status, created_at)"
 
@@ -141,6 +144,10 @@ class Cases:
              case.reason, case.status, case.priority, case.tier, case.summary, case.team),
         )
         return case
+
+    async def set_llm_summary(self, reference: str, note: str) -> None:
+        """Attach an LLM's handover note (masked by the caller) to a case; the transcript summary stays."""
+        await self._db.execute("UPDATE cases SET llm_summary = ? WHERE reference = ?", (note, reference))
 
     async def get(self, reference: str) -> Case | None:
         row = await self._db.fetchone(f"{_SELECT} WHERE reference = ?", (reference,))
