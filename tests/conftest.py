@@ -21,7 +21,7 @@ IN_CI = os.environ.get("CI") == "true"
 
 # Fixtures of one test folder live in a plugin module, not a second conftest.py: test modules import
 # this file as `conftest`, and another conftest.py would take that name.
-pytest_plugins = ["tests.bot.llm.llm_fixtures"]
+pytest_plugins = ["tests.bot.llm.llm_fixtures", "tests.voice.voice_fixtures"]
 
 
 def missing_service(what: str, why: str):
