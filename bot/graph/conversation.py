@@ -63,7 +63,7 @@ def request_hints(text: str, now: float) -> dict[str, str]:
     today = datetime.fromtimestamp(now, IST).date()
     hints: dict[str, str] = {}
     for entity in extract(text, today):
-        if entity.kind in ("card_last4", "amount") and entity.kind not in hints:
+        if entity.kind in ("card_last4", "amount", "date", "merchant") and entity.kind not in hints:
             hints[entity.kind] = str(entity.value)
     return hints
 

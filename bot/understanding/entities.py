@@ -25,7 +25,13 @@ _CARD_LAST4 = re.compile(
 _TXN_REF = re.compile(r"\b(?:utr|rrn|ref(?:erence)?|txn|transaction\s+id|transaction\s+no\.?)\s*(?:no\.?|number|id)?"
                       r"\s*[:#-]?\s*([A-Z0-9]{10,22})\b", re.IGNORECASE)
 _UPI_ID = re.compile(r"\b([A-Za-z0-9][A-Za-z0-9.\-_]{1,63}@[A-Za-z][A-Za-z0-9]{1,31})\b(?!\.[A-Za-z])")
-_MERCHANT = re.compile(r"\b(?:at|to|from|on|par|ko)\s+((?:[A-Z][\w&'.-]*)(?:\s+[A-Z][\w&'.-]*){0,3})")
+_NAME = r"((?:[A-Z][\w&'.-]*)(?:\s+[A-Z][\w&'.-]*){0,3})"
+_MERCHANT = re.compile(
+    # English prepositions before the name ("at Amazon", "to Zentrix Rewards"), Hindi postpositions
+    # after it ("Zentrix ko", "Amazon pe", "Swiggy se"), and "the Amazon payment".
+    r"\b(?:at|to|from|on|par)\s+" + _NAME
+    + r"|" + _NAME + r"\s+(?:ko|pe|par|se|wala|wali|वाला)\b"
+    + r"|\bthe\s+" + _NAME + r"\s+(?:payment|charge|debit|transaction|order|bill)s?\b")
 _MONEY_CONTEXT = re.compile(
     r"\b(?:pa(?:y|id|yment)|debit(?:ed)?|credit(?:ed)?|charged?|deducted|transfer(?:red)?|sent|refund|amount|"
     r"bheja|bheje|kata|kate|kat\s+gay[ae]|paisa|paise|rupay[ae]?)\b|भुगतान|पेमेंट|कट|भेजे|भेजा|रुपये|पैसे",
@@ -63,9 +69,10 @@ def extract(text: str, today: date) -> list[Entity]:
     for m in _CARD_LAST4.finditer(ascii_text):
         found.append(Entity("card_last4", m.group(1), m.start(1), m.end(1)))
     for m in _MERCHANT.finditer(text):
-        name = m.group(1).strip(" .")
-        if name.split()[0] not in _NOT_MERCHANTS and not _inside(found, m.start(1)):
-            found.append(Entity("merchant", name, m.start(1), m.start(1) + len(name)))
+        group = next(g for g in (1, 2, 3) if m.group(g))
+        name = m.group(group).strip(" .")
+        if name.split()[0] not in _NOT_MERCHANTS and not _inside(found, m.start(group)):
+            found.append(Entity("merchant", name, m.start(group), m.start(group) + len(name)))
     found.sort(key=lambda e: (e.start, e.kind))
     return _without_overlaps(found)
 

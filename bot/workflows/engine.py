@@ -21,7 +21,7 @@ import hashlib
 import logging
 from collections.abc import Mapping
 from datetime import date, datetime, timezone
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from langgraph.graph import END, START, StateGraph
@@ -39,7 +39,7 @@ from bot.graph.state import ConversationState, TurnContext
 from bot.workflows.operations import AUTH_ORDER, Call, OperationRefused, to_plain
 from bot.workflows.spec import (AiAnalysis, ApiCall, Choose, Conditional, Confirm, Escalate, Handoff, Notify, Reply,
                                 SecurityCheck, Workflow, operation_of, step_targets)
-from bot.workflows.templates import lookup
+from bot.workflows.templates import as_ist_date, lookup
 from i18n.catalog import SUPPORTED, t
 
 log = logging.getLogger("sahayak.workflow")
@@ -55,24 +55,46 @@ def node_name(workflow_id: str) -> str:
 
 def new_run(workflow: Workflow, intent: str, hints: dict[str, str] | None = None) -> dict:
     """A workflow's record at its start. `hints`: what the opening message named (a card's last four
-    digits, an amount), used only to pre-select a record in a `choose` step; the confirm still follows."""
+    digits, an amount, a day, a merchant), used only to pre-select a record in a `choose` step; the
+    confirm still follows."""
     return {"id": workflow.id, "at": workflow.intents[intent], "vars": {}, "wait": None, "tries": 0,
             "hops": 0, "intent": intent, "hints": dict(hints or {})}
 
 
 def _hinted(step: Choose, candidates: list[tuple[int, Any]], hints: dict[str, str]) -> list[tuple[int, Any]]:
-    """The candidates the opening message named: its card last-4 in one of the step's `keys` fields, or its
-    amount equal to the record's amount."""
-    last4, amount = hints.get("card_last4"), hints.get("amount")
+    """The candidates that agree with everything the opening message named that such a record has: a
+    card's last four digits in one of the step's `keys` fields, the amount, the day it was posted (IST),
+    a merchant its description names. A hint the record has no field for is not asked of it; a record
+    that no hint applies to is not matched ("the ₹5,000 one on Monday" names a transaction, not a card)."""
     matched = []
     for index, item in candidates:
         if not isinstance(item, dict):
             continue
-        if last4 and any(str(item.get(k) or "") == last4 for k in step.keys):
-            matched.append((index, item))
-        elif amount and item.get("amount") is not None and str(item["amount"]) == amount:
+        verdicts = [agrees for agrees in _hint_verdicts(step, item, hints) if agrees is not None]
+        if verdicts and all(verdicts):
             matched.append((index, item))
     return matched
+
+
+def _hint_verdicts(step: Choose, item: dict, hints: dict[str, str]) -> tuple[bool | None, ...]:
+    """Per hint: whether `item` agrees, or None when the hint was not given or the record lacks the field."""
+    last4, amount, day, merchant = (hints.get(k) for k in ("card_last4", "amount", "date", "merchant"))
+    key_values = [str(item[k]) for k in step.keys if item.get(k) is not None]
+    posted = as_ist_date(item.get("posted_at")) if item.get("posted_at") is not None else None
+    description = str(item.get("description") or item.get("merchant") or "").casefold()
+    return (
+        last4 in key_values if last4 and key_values else None,
+        _same_amount(item.get("amount"), amount) if amount and item.get("amount") is not None else None,
+        posted.isoformat() == day if day and posted is not None else None,
+        merchant.casefold() in description if merchant and description else None,
+    )
+
+
+def _same_amount(value: Any, hint: str) -> bool:
+    try:
+        return Decimal(str(value)) == Decimal(hint)
+    except InvalidOperation:
+        return False
 
 
 def auth_level(state: Mapping[str, Any]) -> str:

@@ -47,26 +47,27 @@ def _inr(value: Any, lang: str) -> str:
     return format_inr(amount, lang) if amount is not None else ""
 
 
-def _as_date(value: Any) -> date | None:
+def as_ist_date(value: Any) -> date | None:
+    """The calendar day in India of a datetime (UTC if naive), a date, or ISO text; None otherwise."""
     if isinstance(value, datetime):
         return (value if value.tzinfo else value.replace(tzinfo=timezone.utc)).astimezone(IST).date()
     if isinstance(value, date):
         return value
     if isinstance(value, str):
         try:
-            return _as_date(datetime.fromisoformat(value)) if "T" in value else date.fromisoformat(value)
+            return as_ist_date(datetime.fromisoformat(value)) if "T" in value else date.fromisoformat(value)
         except ValueError:
             return None
     return None
 
 
 def _date(value: Any, lang: str) -> str:
-    day = _as_date(value)
+    day = as_ist_date(value)
     return format_date(day, "d MMM yyyy", locale=LOCALES.get(lang, "en_IN")) if day else ""
 
 
 def _short_date(value: Any, lang: str) -> str:
-    day = _as_date(value)
+    day = as_ist_date(value)
     return format_date(day, "d MMM", locale=LOCALES.get(lang, "en_IN")) if day else ""
 
 

@@ -33,6 +33,10 @@ def kinds(text: str) -> dict[str, list[str]]:
     ("I was charged Rs 1,299 at Amazon last Monday", {"amount": ["1299.00"], "merchant": ["Amazon"],
                                                      "date": ["2026-11-23"]}),
     ("paanch hazaar kat gaye parso", {"amount": ["5000.00"], "date": ["2026-11-23"]}),
+    # Hindi puts the postposition after the name.
+    ("maine Zentrix ko 5000 ka payment nahi kiya", {"merchant": ["Zentrix"], "amount": ["5000.00"]}),
+    ("Amazon pe 1299 kat gaye", {"merchant": ["Amazon"], "amount": ["1299.00"]}),
+    ("dispute the Swiggy order", {"merchant": ["Swiggy"]}),
 ])
 def test_entities_in_customers_words(text, expected):
     assert kinds(text) == expected
