@@ -27,4 +27,7 @@ STORES = web.AppKey("stores", Stores)
 BANK = web.AppKey("bank", CoreBanking)
 HTTP = web.AppKey("http", aiohttp.ClientSession)
 LOOP = web.AppKey("loop", Any)  # bot.loop.ConversationLoop (Any: the loop imports channels.base)
+# voice.call.SpeechEngines (Whisper, Piper, the VAD), loaded once by the first part that needs them: the
+# phone line at start-up, else WhatsApp on the first voice note. Any: importing the engines costs time.
+SPEECH = web.AppKey("speech_engines", Any)
 CHANNELS = web.AppKey("channels", dict)  # name -> Channel, filled as each configured channel starts

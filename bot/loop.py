@@ -89,7 +89,7 @@ class ConversationLoop:
         if not first:
             self.stores.locks.cancel(key, ticket)
             return None
-        return self._track(asyncio.ensure_future(self._run_claimed(msg, ticket)))
+        return self._track(asyncio.ensure_future(self.run_claimed(msg, ticket)))
 
     def _track(self, task: asyncio.Task) -> asyncio.Task:
         self._running.add(task)
@@ -102,7 +102,10 @@ class ConversationLoop:
         if not task.cancelled() and task.exception() is not None:
             log.error("turn failed: %s", type(task.exception()).__name__, exc_info=task.exception())
 
-    async def _run_claimed(self, msg: InboundMessage, ticket: asyncio.Future) -> list[OutboundMessage]:
+    async def run_claimed(self, msg: InboundMessage, ticket: asyncio.Future) -> list[OutboundMessage]:
+        """Run the turn of a message already claimed, on the ticket taken when it arrived. `accept` does
+        both; a channel that must do slow work between the claim and the turn (a voice note's
+        transcription) claims first, then calls this with the message's final text, in its place."""
         key = msg.conversation_key
         try:
             async with self.stores.locks.hold(key, ticket):

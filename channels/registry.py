@@ -4,6 +4,6 @@ settings are present. Adding a channel is one line here, never an if/elif chain 
 
 from __future__ import annotations
 
-from channels import email, sms, web, whatsapp
+from channels import email, sms, voice, web, whatsapp
 
-CHANNEL_MODULES = (web, whatsapp, sms, email)
+CHANNEL_MODULES = (web, whatsapp, sms, email, voice)

@@ -1,5 +1,6 @@
 """WhatsApp Cloud API wire formats, as pure functions (no I/O): the webhook signature, the webhook
-payload -> `InboundMessage`s and delivery statuses, and a rendered reply -> the messages to send.
+payload -> `InboundMessage`s and delivery statuses, the checks on a voice note's media (type, size,
+SHA-256), and a rendered reply -> the messages to send.
 
 Parsing is strict about shape (a payload that is not what Meta sends is refused whole, before anything
 is stored) and lenient about content Meta may add later (an unknown message type gets a polite reply,
@@ -11,6 +12,7 @@ the bank has on file. The profile name in `contacts` is chosen by the customer a
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import json
@@ -32,10 +34,18 @@ REPLY_TITLE_MAX = 20
 LIST_ROWS_MAX = 10
 LIST_TITLE_MAX = 24
 
-# What an audio-only message says to the conversation loop until transcription exists. No letters on
-# purpose: the language detector then keeps the conversation's language (a Hindi speaker's voice note
-# is answered in Hindi); the audio itself travels as an Attachment (kind "audio", ref = media id).
+# What an audio message says until it is heard: the text it is claimed (and kept in the inbox) with,
+# the audio itself being an Attachment (kind "audio", ref = media id). The channel then fetches and
+# transcribes the audio and the transcript is what the conversation loop reads. No letters on purpose:
+# should a note's turn ever run unheard (a replay after a crash mid-transcription), the language
+# detector keeps the conversation's language.
 VOICE_NOTE_TEXT = "\N{MICROPHONE}"
+
+# Media (voice notes): WhatsApp's own cap on audio files, and the audio types it delivers (Cloud API
+# reference, "Media": AAC, AMR, MP3, MP4 audio, OGG with the Opus codec).
+MAX_AUDIO_BYTES = 16 * 1024 * 1024
+AUDIO_MIME_TYPES = frozenset({"audio/aac", "audio/amr", "audio/mpeg", "audio/mp4", "audio/ogg"})
+_SHA256_HEX = re.compile(r"[0-9a-fA-F]{64}")
 
 # Message types that get no answer at all: a reaction to one of our messages, a system notice (the
 # customer changed number), WhatsApp's "the customer opened the chat" event.
@@ -54,6 +64,14 @@ _DEVANAGARI = re.compile(r"[\u0900-\u097F]")
 
 class WireError(Exception):
     """The body is not a WhatsApp webhook payload; the message says what is wrong (answered with 400)."""
+
+
+class MediaRefused(Exception):
+    """Audio that is not fetched or not used: `reason` is "too_large", "wrong_type" or "corrupt"."""
+
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__(f"{reason}: {detail}")
+        self.reason = reason
 
 
 @dataclass(frozen=True)
@@ -238,6 +256,36 @@ def _timestamp(value: object, where: str) -> float:
 
 def _clean(text: str) -> str:
     return _UNSTORABLE.sub("", text)
+
+
+# --- media ----------------------------------------------------------------------------------------
+
+def check_audio(mime_type: str, file_size: int | None) -> None:
+    """Refuse (MediaRefused) audio of a type we do not decode, or over WhatsApp's 16 MB, before a byte
+    of it is fetched. `mime_type` may carry parameters ("audio/ogg; codecs=opus")."""
+    base = mime_type.split(";", 1)[0].strip().lower()
+    if base not in AUDIO_MIME_TYPES:
+        raise MediaRefused("wrong_type", f"{base[:64]!r} is not a WhatsApp audio type")
+    if file_size is not None and file_size > MAX_AUDIO_BYTES:
+        raise MediaRefused("too_large", f"{file_size} bytes; at most {MAX_AUDIO_BYTES}")
+
+
+def check_digest(data: bytes, sha256: str | None) -> None:
+    """The media's SHA-256 as the Graph API states it, checked (MediaRefused "corrupt" on a mismatch).
+    The media endpoint gives it in hex and webhooks in base64; both are read. A digest in neither form is
+    a mismatch: nothing unverifiable is used when a digest was given."""
+    if not sha256:
+        return
+    digest = hashlib.sha256(data).digest()
+    if _SHA256_HEX.fullmatch(sha256):
+        expected = bytes.fromhex(sha256)
+    else:
+        try:
+            expected = base64.b64decode(sha256, validate=True)
+        except ValueError:  # binascii.Error is one
+            expected = b""
+    if not hmac.compare_digest(digest, expected):
+        raise MediaRefused("corrupt", "the media's SHA-256 does not match the one the Graph API gave")
 
 
 # --- outbound -------------------------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""Settings for the phone line's speech engines, read from `SAHAYAK_VOICE_*` environment variables.
+"""Settings for the speech engines (the phone line, WhatsApp voice notes), read from `SAHAYAK_VOICE_*`
+environment variables.
 
 Kept apart from bot/settings.py so the speech stack can be configured and tested on its own; the
 gateway reads both once at start-up and passes `data_dir` in (the default model cache lives under it).
@@ -17,6 +18,8 @@ Like the main settings, a bad or unknown variable stops start-up with a message 
                                         English is the packaged en_US joe voice unless given here
     SAHAYAK_VOICE_TTS_CONCURRENCY       sentences synthesized at once (default 1)
     SAHAYAK_VOICE_END_OF_SPEECH_MS      silence that ends the caller's turn (default 600)
+    SAHAYAK_VOICE_NOTE_REPLIES          true: a WhatsApp voice note is answered with a voice note too,
+                                        after the text, when the reply's language has a voice (default false)
 """
 
 from __future__ import annotations
@@ -48,6 +51,7 @@ class VoiceSettings(BaseModel):
     piper_voices: dict[str, Path] = {}
     tts_concurrency: int = Field(1, ge=1, le=8)
     end_of_speech_ms: int = Field(600, ge=200, le=3000)
+    note_replies: bool = False
 
     @field_validator("piper_voices", mode="before")
     @classmethod

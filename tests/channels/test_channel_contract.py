@@ -16,10 +16,12 @@ from pathlib import Path
 from typing import Callable
 
 import pytest
+from media_streams_client import RECORDED_MESSAGES as RECORDED_STREAM, incoming_call_params
 from multidict import MultiDict
 from smtp_relay_stand_in import smtp_relay_stand_in
 from test_email import BANK, SIGNING_KEY, mailgun_fields
 from test_sms import sms_settings
+from test_voice import speech_engines  # noqa: F401 - a fixture: the phone line's models, loaded once
 from test_whatsapp import PHONE_NUMBER_ID, text_payload, whatsapp_settings
 from test_whatsapp import post_signed as wa_post
 from twilio_stand_in import RAJESH, RECORDED_INBOUND, TwilioStandIn, inbound_params
@@ -27,11 +29,13 @@ from twilio_stand_in import post_signed as sms_post
 from urllib.parse import parse_qsl, urlencode
 from web_chat import latest_otp, table_counts
 
-from bot.appkeys import CHANNELS, LOOP, SETTINGS
+from bot.appkeys import CHANNELS, LOOP, SETTINGS, SPEECH
 from channels.base import OutboundMessage, render
 from channels.email_parse import NothingToAnswer, parse_mime
 from channels.registry import CHANNEL_MODULES
+from channels.voice_wire import media_frame, parse_event
 from channels.whatsapp_wire import parse_webhook
+from gateway import create_app
 from graph_api_stand_in import start as start_graph_api
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -82,6 +86,14 @@ def _email_fixtures(channel) -> int:
     return len(files)
 
 
+def _voice_fixtures(channel) -> int:
+    for raw in RECORDED_STREAM.values():
+        event = parse_event(raw)
+        if event["event"] == "media":
+            media_frame(event)
+    return len(RECORDED_STREAM)
+
+
 def _json(payload) -> bytes:
     return json.dumps(payload).encode()
 
@@ -108,6 +120,13 @@ CONTRACTS: dict[str, Contract] = {
                        urlencode({**mailgun_fields("hi"), "signature": "0" * 64}).encode(),
                        {"Content-Type": "application/x-www-form-urlencoded"}),),
         parse_fixtures=_email_fixtures),
+    "voice": Contract(
+        forged=(Forged("POST", "/voice/twilio", urlencode(incoming_call_params("CA" + "1" * 32)).encode(),
+                       {"Content-Type": "application/x-www-form-urlencoded", "X-Twilio-Signature": "forged="}),
+                Forged("GET", "/voice/stream", b"",  # the WebSocket upgrade Twilio opens, forged
+                       {"Connection": "Upgrade", "Upgrade": "websocket", "Sec-WebSocket-Version": "13",
+                        "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==", "X-Twilio-Signature": "forged="})),
+        parse_fixtures=_voice_fixtures),
 }
 
 
@@ -126,16 +145,18 @@ class AllChannels:
 
 
 @pytest.fixture
-async def everything(aiohttp_server, gateway):
+async def everything(aiohttp_server, aiohttp_client, make_settings, speech_engines):
     """One gateway with every channel switched on, against local provider stand-ins."""
     graph = await start_graph_api(aiohttp_server, whatsapp_settings("x")["whatsapp_access_token"], PHONE_NUMBER_ID)
     twilio = TwilioStandIn()
     twilio.url = str((await aiohttp_server(twilio.make_app())).make_url("/")).rstrip("/")
     async with smtp_relay_stand_in() as relay:
-        client = await gateway(
+        app = create_app(make_settings(
             **whatsapp_settings(graph.url), **sms_settings(twilio),
             email_address=BANK, email_smtp_relay_host="127.0.0.1", email_smtp_relay_port=relay.port,
-            email_smtp_relay_starttls=False, mailgun_signing_key=SIGNING_KEY)
+            email_smtp_relay_starttls=False, mailgun_signing_key=SIGNING_KEY, phone_line=True))
+        app[SPEECH] = speech_engines  # the phone line's models, loaded once per session
+        client = await aiohttp_client(app)
         yield AllChannels(client, graph, twilio)
 
 
@@ -148,7 +169,7 @@ async def test_every_registered_channel_has_a_contract_and_is_on(all_channels):
     registered = {module.__name__.rsplit(".", 1)[-1] for module in CHANNEL_MODULES}
     running = set(all_channels.app[CHANNELS])
     assert running == set(CONTRACTS), f"channels without a contract: {running - set(CONTRACTS)}"
-    assert registered == {"web", "whatsapp", "sms", "email"} and running == set(CONTRACTS)
+    assert registered == {"web", "whatsapp", "sms", "email", "voice"} and running == set(CONTRACTS)
 
 
 @pytest.mark.parametrize("name", sorted(CONTRACTS))

@@ -5,6 +5,8 @@
   MessagingServiceSid, Body, StatusCallback; 201 with Twilio's message JSON; Twilio's error JSON
   otherwise). It captures every accepted message, and can be told to fail the next attempts (429, 5xx)
   or to treat a number as unsubscribed (error 21610, as after a STOP Twilio handled itself).
+  It also answers POST /2010-04-01/Accounts/{sid}/Calls/{CallSid}.json, the call update the phone line
+  uses to transfer a call (form field Twiml), capturing each update with the time it arrived.
 - `inbound_params` / `status_params`: the parameters Twilio posts to our webhooks (recorded from
   Twilio's documentation and real deliveries), and `post_signed`, which signs them with twilio's own
   `RequestValidator.compute_signature` over the URL Twilio was configured with, exactly as Twilio does.
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import secrets
+import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from urllib.parse import urlencode
@@ -47,6 +50,7 @@ class TwilioStandIn:
     attempts: list[Attempt] = field(default_factory=list)  # every POST, accepted or not
     fail_next: list[int] = field(default_factory=list)  # statuses to answer the next attempts with
     unsubscribed: set[str] = field(default_factory=set)  # numbers Twilio refuses with 21610
+    call_updates: list[dict] = field(default_factory=list)  # {"call_sid", "Twiml", "at"} of each call update
     url: str = ""
 
     def bodies_to(self, number: str) -> list[str]:
@@ -62,7 +66,29 @@ class TwilioStandIn:
     def make_app(self) -> web.Application:
         app = web.Application()
         app.router.add_post("/2010-04-01/Accounts/{sid}/Messages.json", self._create)
+        app.router.add_post("/2010-04-01/Accounts/{sid}/Calls/{call_sid}.json", self._update_call)
         return app
+
+    async def _update_call(self, request: web.Request) -> web.Response:
+        """Twilio's call update: new TwiML for a call in progress (Twilio then leaves the stream)."""
+        form = {k: v for k, v in (await request.post()).items()}
+        auth = None
+        if "Authorization" in request.headers:
+            decoded = BasicAuth.decode(request.headers["Authorization"])
+            auth = (decoded.login, decoded.password)
+        if auth != (self.account_sid, self.auth_token) or request.match_info["sid"] != self.account_sid:
+            return self._error(401, 20003, "Authenticate", form, auth)
+        if self.fail_next:
+            status = self.fail_next.pop(0)
+            return self._error(status, 20500, "Internal Server Error", form, auth)
+        if not form.get("Twiml") and not form.get("Url"):
+            return self._error(400, 21205, "Url or Twiml is required", form, auth)
+        call_sid = request.match_info["call_sid"]
+        self.attempts.append(Attempt(200, form, auth))
+        self.call_updates.append({"call_sid": call_sid, "Twiml": form.get("Twiml"), "at": time.time()})
+        return web.json_response({
+            "account_sid": self.account_sid, "api_version": "2010-04-01", "sid": call_sid, "status": "in-progress",
+            "direction": "inbound", "uri": f"/2010-04-01/Accounts/{self.account_sid}/Calls/{call_sid}.json"})
 
     async def _create(self, request: web.Request) -> web.Response:
         form = {k: v for k, v in (await request.post()).items()}
