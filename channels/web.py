@@ -1,12 +1,17 @@
 """The web chat channel: HTTP and WebSocket endpoints for the embeddable widget.
 
     POST /web/session   -> {"session": "<id>"}            a new signed session id
-    POST /web/messages  {"session", "text", "id"?}        -> {"replies": [{"text", "buttons"}]}
+    POST /web/messages  {"session", "text", "id"?}        -> {"replies": [{"text", "buttons"}], "language"}
     GET  /web/ws        WebSocket: hello / message in; history / typing / reply / done / error out
+    GET  /web/strings?lang=<code>                          -> {"language", "strings": {widget_* key: text}}
     GET  /widget.js     the web component (one <script> tag embeds it)
 
 Session ids are `<random>.<issued-at>.<HMAC>`: the server keeps no session table, and a visitor cannot forge or
 guess another visitor's id. Every request is checked before anything is stored.
+
+The widget's own texts (buttons, status, notes) come from the message catalogs like the bot's replies, by
+`/web/strings`. Replies and history carry the conversation's language (the latest turn's, from the audit
+trail), so the widget's chrome follows the conversation when the customer switches language.
 """
 
 from __future__ import annotations
@@ -26,8 +31,10 @@ from pathlib import Path
 from aiohttp import WSMsgType, web
 
 from bot.appkeys import CHANNELS, LOOP, STORES
+from bot.stores.audit import AuditLog, AuditRecord
 from channels.base import Capabilities, InboundMessage, Rendered
 from channels.http_edge import BadRequest, read_body
+from i18n.catalog import CATALOG_LANGUAGES, MESSAGES, SOURCE_LANGUAGE, t
 
 STATIC = Path(__file__).resolve().parent / "web_static"
 MAX_BODY = 16 * 1024
@@ -35,6 +42,9 @@ _ID = re.compile(r"^[A-Za-z0-9_.:\-]{1,128}$")
 # Control characters and lone surrogates: no customer types them, and no store can keep them.
 _UNSTORABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 MAX_IN_FLIGHT_PER_SOCKET = 8
+WIDGET_KEYS = tuple(key for key in MESSAGES if key.startswith("widget_"))
+# Agent replies (ops API) record no language: look this many turns back for the bot's.
+LANGUAGE_LOOKBACK = 10
 
 
 class SessionSigner:
@@ -71,18 +81,28 @@ class WebChannel:
     name = "web"
     capabilities = Capabilities(buttons=True, max_buttons=6, max_text=4000)
 
-    def __init__(self, signer: SessionSigner, max_text: int):
+    def __init__(self, signer: SessionSigner, max_text: int, audit: AuditLog):
         self.signer = signer
         self.max_text = max_text
+        self.audit = audit
         self._sockets: dict[str, set[web.WebSocketResponse]] = {}
 
     async def send(self, conversation: str, messages: list[Rendered], *, in_reply_to: str | None = None) -> None:
-        for ws in list(self._sockets.get(conversation, ())):
+        sockets = list(self._sockets.get(conversation, ()))
+        if not sockets:
+            return
+        # The loop audits a turn before delivering it, so this is the language of these replies.
+        language = await self.language_of(conversation)
+        for ws in sockets:
             for m in messages:
                 if ws.closed:
                     break
                 await ws.send_json({"type": "reply", "in_reply_to": in_reply_to, "text": m.text,
-                                    "buttons": list(m.buttons)})
+                                    "buttons": list(m.buttons), "language": language})
+
+    async def language_of(self, conversation: str) -> str | None:
+        """The language the conversation is answered in now; None before its first turn."""
+        return latest_language(await self.audit.for_conversation(f"web:{conversation}", limit=LANGUAGE_LOOKBACK))
 
     def subscribe(self, conversation: str, ws: web.WebSocketResponse) -> None:
         self._sockets.setdefault(conversation, set()).add(ws)
@@ -161,7 +181,7 @@ def setup(app: web.Application, settings) -> None:
 
     async def start(app: web.Application):
         channel = WebChannel(SessionSigner(settings.resolved_secret(), settings.web_session_ttl_s),
-                             settings.web_max_text)
+                             settings.web_max_text, app[STORES].audit)
         app[WEB] = channel
         app[CHANNELS][channel.name] = channel
         yield
@@ -181,7 +201,15 @@ def setup_web_routes(app: web.Application) -> None:
         except BadRequest as e:
             return e.response()
         result = await request.app[LOOP].handle(msg)
-        return web.json_response({"replies": [r.as_json() for r in result.replies]})
+        return web.json_response({"replies": [r.as_json() for r in result.replies],
+                                  "language": await channel.language_of(msg.conversation)})
+
+    async def widget_strings(request: web.Request) -> web.Response:
+        language = widget_language(request.query.get("lang"))
+        return web.json_response(
+            {"language": language, "strings": {key: t(key, language) for key in WIDGET_KEYS}},
+            # Texts change only with a deployment. Vary: the origin guard adds CORS headers per Origin.
+            headers={"Cache-Control": "public, max-age=3600", "Vary": "Origin"})
 
     async def websocket(request: web.Request) -> web.WebSocketResponse:
         channel: WebChannel = request.app[WEB]
@@ -212,7 +240,8 @@ def setup_web_routes(app: web.Application) -> None:
                     session = data["session"]
                     channel.subscribe(conversation, ws)
                     history = await request.app[STORES].audit.for_conversation(f"web:{conversation}")
-                    await ws.send_json({"type": "history", "messages": history_messages(history)})
+                    await ws.send_json({"type": "history", "messages": history_messages(history),
+                                        "language": latest_language(history)})
                 elif kind == "message":
                     if session is None:
                         await ws.send_json({"type": "error", "error": "no_session", "message": "Say hello first."})
@@ -229,7 +258,7 @@ def setup_web_routes(app: web.Application) -> None:
                         continue
                     await ws.send_json({"type": "typing", "in_reply_to": msg.message_id})
                     # A task per message so the socket keeps reading; the loop keeps them in order.
-                    task = asyncio.create_task(_answer(request.app[LOOP], ws, msg))
+                    task = asyncio.create_task(_answer(request.app[LOOP], channel, ws, msg))
                     tasks.add(task)
                     task.add_done_callback(tasks.discard)
                 else:
@@ -249,17 +278,38 @@ def setup_web_routes(app: web.Application) -> None:
     app.router.add_post("/web/session", new_session)
     app.router.add_post("/web/messages", post_message)
     app.router.add_get("/web/ws", websocket)
+    app.router.add_get("/web/strings", widget_strings)
     app.router.add_get("/widget.js", widget)
 
 
-async def _answer(loop, ws: web.WebSocketResponse, msg: InboundMessage) -> None:
+async def _answer(loop, channel: WebChannel, ws: web.WebSocketResponse, msg: InboundMessage) -> None:
     result = await loop.handle(msg)
     if ws.closed:
         return
-    if result.duplicate:  # the original turn already published; this retry needs the replies itself
+    if result.duplicate and result.replies:  # the original turn already published; this retry needs them itself
+        language = await channel.language_of(msg.conversation)
         for reply in result.replies:
-            await ws.send_json({"type": "reply", "in_reply_to": msg.message_id, **reply.as_json()})
+            await ws.send_json({"type": "reply", "in_reply_to": msg.message_id, **reply.as_json(),
+                                "language": language})
     await ws.send_json({"type": "done", "in_reply_to": msg.message_id})
+
+
+def widget_language(requested: str | None) -> str:
+    """The catalog language for a requested code: a catalog's own code ("hinglish"), else the primary
+    subtag of a BCP 47 or POSIX locale ("hi-IN", "ta_IN", "en-GB"); Hindi in Latin script ("hi-Latn",
+    what the widget marks Hinglish with) is Hinglish. Anything else gets English."""
+    code = (requested or "").strip().lower().replace("_", "-")
+    if code in CATALOG_LANGUAGES:
+        return code
+    primary, *subtags = code.split("-")
+    if primary == "hi" and "latn" in subtags:
+        return "hinglish"
+    return primary if primary in CATALOG_LANGUAGES else SOURCE_LANGUAGE
+
+
+def latest_language(records: list[AuditRecord]) -> str | None:
+    """The language of the latest turn the bot answered (an agent's reply records none)."""
+    return next((record.language for record in reversed(records) if record.language), None)
 
 
 def history_messages(records) -> list[dict]:

@@ -14,6 +14,13 @@
  *                 prefix, e.g. "https://chat.bank.example/sahayak".
  *   timestamps    show the local time under messages sent or received on this page.
  *   notice        the footer safety line; notice="" hides it.
+ *   lang          the language of the widget's own texts (buttons, status, notes): a catalog code ("hi",
+ *                 "hinglish") or a locale ("ta-IN"); default: the page's <html lang>, else "en". Observed.
+ *
+ * Languages: the widget's texts are the message catalogs' widget_* entries (i18n/locale), fetched from
+ * GET <server>/web/strings?lang=<code>; the English ones are built in, so the widget works before and
+ * without that answer. When the conversation's language changes (the server names it on replies and on
+ * history), the texts follow it. The panel's `lang` attribute names the language shown.
  * Theming (CSS custom properties set on the element): --sahayak-accent, --sahayak-accent-dark,
  *   --sahayak-height (inline mode), --sahayak-z (floating mode). Named ::part()s are listed below.
  *
@@ -60,7 +67,37 @@
   var TYPING_TIMEOUT_MS = 60000;
   var HTTP_TIMEOUT_MS = 30000;
   var DEFAULT_TITLE = 'Sahayak';
-  var DEFAULT_NOTICE = 'We will never ask for your card PIN, CVV or net-banking password.';
+
+  // The English texts, built in. The keys are the message catalogs'; /web/strings sends any language's.
+  var DEFAULT_STRINGS = {
+    widget_end_chat: 'End chat',
+    widget_close_chat: 'Close chat',
+    widget_open_chat_with: 'Open chat with {name}',
+    widget_close_chat_with: 'Close chat with {name}',
+    widget_status_connecting: 'Connecting\u2026',
+    widget_status_online: 'Online',
+    widget_status_reconnecting: 'Reconnecting\u2026',
+    widget_status_offline: 'Offline, will retry',
+    widget_conversation: 'Conversation',
+    widget_empty: 'Say hello to start the conversation.',
+    widget_input_label: 'Type your message',
+    widget_input_placeholder: 'Type a message\u2026',
+    widget_send: 'Send message',
+    widget_notice: 'We will never ask for your card PIN, CVV or net-banking password.',
+    widget_typing: '{name} is typing\u2026',
+    widget_you_said: 'You said:',
+    widget_bot_said: '{name} said:',
+    widget_suggested_replies: 'Suggested replies',
+    widget_error_not_processed: 'Sorry, that message could not be processed.',
+    widget_error_not_sent: 'Sorry, that message could not be sent.',
+    widget_error_not_delivered: 'A message could not be delivered. Please send it again.',
+    widget_error_outbox_full: 'Too many messages are waiting to be sent. Please wait for the connection to return.',
+    widget_error_busy: 'Please wait for the answers before sending more.',
+    widget_error_invalid_text: 'The message contains control characters; please retype it.',
+    widget_error_too_long: 'That message is too long. Please make it shorter.',
+    widget_error_expired_session: 'This chat session has expired. Start a new one.',
+    widget_new_conversation: 'Your previous conversation has ended. This is a new conversation.'
+  };
 
   // The origin of this script's own src. This is captured at load time, because document.currentScript
   // is only set while the script runs.
@@ -108,18 +145,25 @@
   }
 
   // ---- HTTP -----------------------------------------------------------------------------------------
-  // Resolves to {status, ok, body}. Rejects only on a network failure or timeout.
+  // Each resolves to {status, ok, body}, and rejects only on a network failure or timeout.
   function postJSON(url, payload) {
-    var ctrl = typeof AbortController === 'function' ? new AbortController() : null;
-    var timer = ctrl ? setTimeout(function () { ctrl.abort(); }, HTTP_TIMEOUT_MS) : null;
-    return fetch(url, {
+    return fetchJSON(url, {
       method: 'POST',
       headers: { 'Content-Type': 'application/json', 'Accept': 'application/json' },
       body: JSON.stringify(payload),
-      credentials: 'omit',
-      cache: 'no-store',
-      signal: ctrl ? ctrl.signal : undefined
-    }).then(function (res) {
+      cache: 'no-store'
+    });
+  }
+
+  // A simple GET (no preflight), cached as the server says.
+  function getJSON(url) { return fetchJSON(url, { headers: { 'Accept': 'application/json' } }); }
+
+  function fetchJSON(url, init) {
+    var ctrl = typeof AbortController === 'function' ? new AbortController() : null;
+    var timer = ctrl ? setTimeout(function () { ctrl.abort(); }, HTTP_TIMEOUT_MS) : null;
+    init.credentials = 'omit';
+    init.signal = ctrl ? ctrl.signal : undefined;
+    return fetch(url, init).then(function (res) {
       return res.text().then(function (t) {
         var body = {};
         try { body = t ? JSON.parse(t) : {}; } catch (e) { body = {}; }
@@ -149,6 +193,30 @@
     return sessionInflight;
   }
   function forgetSession(s) { if (storeGet(STORAGE_KEY) === s) storeDel(STORAGE_KEY); }
+
+  // ---- texts in the customer's language -------------------------------------------------------------
+  // One request per server and language for the page, shared by every widget; a failed one is forgotten
+  // so that a later switch to that language tries again.
+  var stringsRequests = {};
+  function getStrings(server, code) {
+    var key = server + '\n' + code;
+    if (!stringsRequests[key]) {
+      stringsRequests[key] = getJSON(server + '/web/strings?lang=' + encodeURIComponent(code)).then(function (r) {
+        if (!r.ok || !r.body.strings || typeof r.body.strings !== 'object') throw new Error('strings: HTTP ' + r.status);
+        var strings = {};
+        for (var k in DEFAULT_STRINGS) {
+          var v = r.body.strings[k];
+          strings[k] = typeof v === 'string' && v ? v : DEFAULT_STRINGS[k]; // an older server lacks new keys
+        }
+        return { language: asText(r.body.language) || code, strings: strings };
+      });
+      stringsRequests[key].catch(function () { delete stringsRequests[key]; });
+    }
+    return stringsRequests[key];
+  }
+
+  // The BCP 47 tag of a catalog language, for the `lang` attribute (screen readers pick a voice by it).
+  function langTag(code) { return code === 'hinglish' ? 'hi-Latn' : code; }
 
   function wsUrlFor(server) {
     var u = new URL(server + '/web/ws', window.location.href);
@@ -306,23 +374,23 @@
         '<div class="avatar" aria-hidden="true">' + ICON_BANK + '</div>' +
         '<div class="heading">' +
           '<h2 class="title" id="title" part="title" data-role="title"></h2>' +
-          '<p class="status" data-role="status" data-state="connecting"><span class="dot" aria-hidden="true"></span><span class="status-text">Connecting\u2026</span></p>' +
+          '<p class="status" data-role="status" data-state="connecting"><span class="dot" aria-hidden="true"></span><span class="status-text"></span></p>' +
         '</div>' +
-        '<button class="end" part="end" data-role="end" type="button">End chat</button>' +
-        '<button class="close" part="close" data-role="close" type="button" aria-label="Close chat">' + ICON_CLOSE + '</button>' +
+        '<button class="end" part="end" data-role="end" type="button"></button>' +
+        '<button class="close" part="close" data-role="close" type="button">' + ICON_CLOSE + '</button>' +
       '</header>' +
       '<div class="scroller" part="scroller">' +
         '<div class="log" part="log" data-role="log" role="log" aria-live="polite" aria-relevant="additions" ' +
-          'aria-label="Conversation" data-empty="Say hello to start the conversation."></div>' +
+          '></div>' +
       '</div>' +
       '<div class="typing" part="typing" data-role="typing" role="status" hidden>' +
         '<span class="sr-only typing-text"></span><span class="dots" aria-hidden="true"><i></i><i></i><i></i></span>' +
       '</div>' +
       '<form class="composer" part="composer" data-role="composer" novalidate>' +
-        '<label class="sr-only" for="input">Type your message</label>' +
+        '<label class="sr-only" for="input"></label>' +
         '<textarea class="input" id="input" part="input" data-role="input" rows="1" maxlength="' + MAX_LEN + '" ' +
-          'placeholder="Type a message\u2026" autocomplete="off" enterkeyhint="send" aria-describedby="counter"></textarea>' +
-        '<button class="send" part="send" data-role="send" type="submit" aria-label="Send message">' + ICON_SEND + '</button>' +
+          'autocomplete="off" enterkeyhint="send" aria-describedby="counter"></textarea>' +
+        '<button class="send" part="send" data-role="send" type="submit">' + ICON_SEND + '</button>' +
       '</form>' +
       '<div class="meta"><p class="notice" part="notice" data-role="notice"></p>' +
         '<p class="counter" id="counter" data-role="counter" hidden></p></div>' +
@@ -331,14 +399,20 @@
   // Errors about a frame rather than about a message: they reject nothing that is waiting for an answer.
   var FRAME_ERRORS = { invalid_json: true, unknown_type: true, no_session: true, already_greeted: true };
 
-  var STATUS_TEXT = { connecting: 'Connecting\u2026', online: 'Online', reconnecting: 'Reconnecting\u2026', offline: 'Offline, will retry' };
+  var STATUS_KEYS = { connecting: 'widget_status_connecting', online: 'widget_status_online',
+    reconnecting: 'widget_status_reconnecting', offline: 'widget_status_offline' };
+
+  // Server errors a customer's own message causes: shown in the widget's language. Other errors show the
+  // server's message.
+  var ERROR_KEYS = { busy: 'widget_error_busy', invalid_text: 'widget_error_invalid_text',
+    text_too_long: 'widget_error_too_long', expired_session: 'widget_error_expired_session' };
 
   function reducedMotion() {
     try { return window.matchMedia('(prefers-reduced-motion: reduce)').matches; } catch (e) { return false; }
   }
 
   class SahayakChat extends HTMLElement {
-    static get observedAttributes() { return ['title', 'notice']; }
+    static get observedAttributes() { return ['title', 'notice', 'lang']; }
 
     constructor() {
       super();
@@ -363,6 +437,9 @@
       this._seenOrder = [];
       this._outbox = [];          // {id, text, el, socket, transmitted, inflight}
       this._chipsEl = null;
+      this._strings = DEFAULT_STRINGS;
+      this._shownLang = null;     // the language of this._strings, once the server has sent them
+      this._wantedLang = null;    // the language last asked for: a slower answer for another is dropped
       this._onOnline = this._onOnline.bind(this);
       this._onVisible = this._onVisible.bind(this);
       this._onPageHide = this._onPageHide.bind(this);
@@ -371,12 +448,17 @@
 
     connectedCallback() {
       if (!this._built) this._build();
+      this._setLanguage(this._pageLanguage());
       if (this._inline || this._open) this._start();
     }
 
     disconnectedCallback() { this._stop(); }
 
-    attributeChangedCallback() { if (this._built) this._applyText(); }
+    attributeChangedCallback(name) {
+      if (!this._built) return;
+      if (name === 'lang') this._setLanguage(this._pageLanguage());
+      else this._applyText();
+    }
 
     // ---- building -------------------------------------------------------------------------------------
     _build() {
@@ -399,6 +481,8 @@
       this._typingText = q('.typing-text');
       this._form = q('[data-role="composer"]');
       this._input = q('[data-role="input"]');
+      this._inputLabel = q('label[for="input"]');
+      this._sendBtn = q('[data-role="send"]');
       this._counter = q('[data-role="counter"]');
       this._notice = q('[data-role="notice"]');
       this._applyText();
@@ -436,14 +520,68 @@
     }
 
     _applyText() {
-      var name = (this.getAttribute('title') || '').trim() || DEFAULT_TITLE;
+      var name = this._name();
       this._title.textContent = name;
-      this._typingText.textContent = name + ' is typing\u2026';
-      this._launcher.setAttribute('aria-label', (this._open ? 'Close chat with ' : 'Open chat with ') + name);
+      this._typingText.textContent = this._t('widget_typing', name);
+      this._launcher.setAttribute('aria-label', this._t(this._open ? 'widget_close_chat_with' : 'widget_open_chat_with', name));
       this._launcher.title = this._launcher.getAttribute('aria-label');
+      this._statusText.textContent = this._statusLabel(this._status.getAttribute('data-state'));
+      this._endBtn.textContent = this._t('widget_end_chat');
+      this._closeBtn.setAttribute('aria-label', this._t('widget_close_chat'));
+      this._log.setAttribute('aria-label', this._t('widget_conversation'));
+      this._log.setAttribute('data-empty', this._t('widget_empty'));
+      this._inputLabel.textContent = this._t('widget_input_label');
+      this._input.placeholder = this._t('widget_input_placeholder');
+      this._sendBtn.setAttribute('aria-label', this._t('widget_send'));
+      if (this._chipsEl) this._chipsEl.setAttribute('aria-label', this._t('widget_suggested_replies'));
+      if (this._shownLang) {
+        this._panel.setAttribute('lang', langTag(this._shownLang));
+        this._launcher.setAttribute('lang', langTag(this._shownLang));
+      }
       var notice = this.getAttribute('notice');
-      this._notice.textContent = notice === null ? DEFAULT_NOTICE : notice;
+      this._notice.textContent = notice === null ? this._t('widget_notice') : notice;
     }
+
+    _name() { return (this.getAttribute('title') || '').trim() || DEFAULT_TITLE; }
+
+    // A text in the widget's current language; {name} is the only placeholder these texts have.
+    _t(key, name) {
+      var text = this._strings[key] || DEFAULT_STRINGS[key];
+      return name === undefined ? text : text.split('{name}').join(name);
+    }
+
+    _statusLabel(state) { return STATUS_KEYS[state] ? this._t(STATUS_KEYS[state]) : state; }
+
+    _errorText(body, fallbackKey) {
+      var key = ERROR_KEYS[body.error];
+      return key ? this._t(key) : (asText(body.message) || this._t(fallbackKey));
+    }
+
+    _pageLanguage() {
+      var own = (this.getAttribute('lang') || '').trim();
+      return own || (document.documentElement.getAttribute('lang') || '').trim() || 'en';
+    }
+
+    // Show the widget's texts in `code` (the page's language, or the conversation's when it changes).
+    _setLanguage(code) {
+      code = asText(code).trim();
+      if (!code || code === this._wantedLang) return;
+      this._wantedLang = code;
+      if (code === this._shownLang) return; // shown already; an answer still on its way is dropped
+      var self = this;
+      getStrings(this._server(), code).then(function (res) {
+        if (self._wantedLang !== code) return;
+        self._strings = res.strings;
+        self._shownLang = res.language;
+        self._wantedLang = res.language; // "hi-IN" was answered as "hi": a later "hi" is no change
+        self._applyText();
+      }, function () {
+        if (self._wantedLang === code) self._wantedLang = self._shownLang; // keep the texts shown now
+      });
+    }
+
+    // The server names the conversation's language on replies and history; the texts follow it.
+    _followConversation(language) { if (typeof language === 'string') this._setLanguage(language); }
 
     _setOpen(open) {
       if (this._inline) return;
@@ -538,7 +676,7 @@
       // While WebSocket is unavailable but HTTP delivery works, the customer is effectively online.
       if (state !== 'online' && this._httpOk && this._useHttp()) state = 'online';
       this._status.setAttribute('data-state', state);
-      this._statusText.textContent = STATUS_TEXT[state] || state;
+      this._statusText.textContent = this._statusLabel(state);
     }
 
     _scheduleReconnect(delayMs) {
@@ -641,6 +779,7 @@
           this._wsFailures = 0;
           this._forgedStreak = 0;
           this._setStatus('online');
+          this._followConversation(f.language);
           this._renderHistory(f.messages);
           this._flush();
           break;
@@ -655,6 +794,7 @@
         case 'reply':
           if (this._isRepeat(f.in_reply_to, asText(f.text))) break;
           this._acknowledge(f.in_reply_to);
+          this._followConversation(f.language);
           this._addBot(asText(f.text), asButtons(f.buttons));
           if (this._hasInFlight()) this._showTyping(); // more replies may follow until `done`
           break;
@@ -662,7 +802,7 @@
           this._complete(f.in_reply_to);
           break;
         case 'error':
-          this._note(asText(f.message) || 'Sorry, that message could not be processed.', 'error');
+          this._note(this._errorText(f, 'widget_error_not_processed'), 'error');
           if (f.in_reply_to) this._complete(f.in_reply_to);
           else if (!FRAME_ERRORS[f.error]) this._dropOldestTransmitted(); // a reject without in_reply_to
           else this._hideTypingIfIdle();
@@ -682,7 +822,7 @@
       this._chipsEl = null;
       if (this._sessionReplaced) {
         this._sessionReplaced = false;
-        if (hadContent) this._note('Your previous conversation has ended. This is a new conversation.', 'info');
+        if (hadContent) this._note(this._t('widget_new_conversation'), 'info');
       }
 
       var historyIds = {};
@@ -750,7 +890,7 @@
       if (!text) return false;
       if (text.length > MAX_LEN) text = text.slice(0, MAX_LEN);
       if (this._outbox.length >= MAX_OUTBOX) {
-        this._note('Too many messages are waiting to be sent. Please wait for the connection to return.', 'error');
+        this._note(this._t('widget_error_outbox_full'), 'error');
         return false;
       }
       this._removeChips();
@@ -812,6 +952,7 @@
         if (r.status < 500) { self._httpOk = true; self._setStatus('online'); }
         if (r.ok) {
           self._complete(msg.id);
+          self._followConversation(r.body.language);
           var replies = Array.isArray(r.body.replies) ? r.body.replies : [];
           for (var j = 0; j < replies.length; j++) {
             var rep = replies[j] || {};
@@ -819,13 +960,13 @@
           }
         } else if (r.status >= 400 && r.status < 500) {
           self._complete(msg.id);
-          self._note(asText(r.body.message) || 'Sorry, that message could not be sent.', 'error');
+          self._note(self._errorText(r.body, 'widget_error_not_sent'), 'error');
         } else {
           throw new Error('HTTP ' + r.status);
         }
         if (self._sessionReplaced) {
           self._sessionReplaced = false;
-          self._note('Your previous conversation has ended. This is a new conversation.', 'info');
+          self._note(self._t('widget_new_conversation'), 'info');
         }
         self._flush();
       }).catch(function () {
@@ -882,7 +1023,7 @@
       var i = this._outbox.indexOf(msg);
       if (i >= 0) this._outbox.splice(i, 1);
       if (msg.el) msg.el.setAttribute('data-status', 'failed');
-      this._note('A message could not be delivered. Please send it again.', 'error');
+      this._note(this._t('widget_error_not_delivered'), 'error');
       this._hideTypingIfIdle();
     }
 
@@ -901,7 +1042,7 @@
       row.className = 'row from-' + from + (opts.quiet || reducedMotion() ? ' quiet' : '');
       var who = document.createElement('span');
       who.className = 'sr-only';
-      who.textContent = from === 'customer' ? 'You said:' : this._title.textContent + ' said:';
+      who.textContent = from === 'customer' ? this._t('widget_you_said') : this._t('widget_bot_said', this._title.textContent);
       var bubble = document.createElement('div');
       bubble.className = 'bubble';
       bubble.setAttribute('data-role', 'message');
@@ -943,7 +1084,7 @@
       group.setAttribute('data-role', 'chips');
       group.setAttribute('part', 'chips');
       group.setAttribute('role', 'group');
-      group.setAttribute('aria-label', 'Suggested replies');
+      group.setAttribute('aria-label', this._t('widget_suggested_replies'));
       buttons.forEach(function (label) {
         var b = document.createElement('button');
         b.type = 'button';

@@ -446,3 +446,90 @@ async def test_core_banking_outage_gets_an_honest_answer_not_a_guess(gateway):
     reply = texts(await say(client, session, otp))
     assert "verified" in reply and "can't reach our banking systems" in reply
     assert "₹" not in reply
+
+
+# --- the widget's own texts, in the customer's language ---------------------------------------------------
+
+def _script_of(text: str) -> set[str]:
+    import unicodedata
+
+    return {unicodedata.name(ch).split()[0] for ch in text if unicodedata.category(ch).startswith("L")}
+
+
+async def test_widget_strings_come_from_the_catalogs_in_the_language_asked_for(gateway):
+    from i18n.catalog import MESSAGES
+
+    client = await gateway()
+    widget_keys = {key for key in MESSAGES if key.startswith("widget_")}
+    assert "widget_end_chat" in widget_keys and "widget_input_placeholder" in widget_keys
+
+    async def strings(lang: str) -> dict:
+        resp = await client.get("/web/strings", params={"lang": lang})
+        assert resp.status == 200
+        assert resp.headers["Cache-Control"] == "public, max-age=3600"
+        return await resp.json()
+
+    tamil = await strings("ta")
+    assert tamil["language"] == "ta"
+    assert set(tamil["strings"]) == widget_keys
+    assert tamil["strings"] == {key: MESSAGES[key]["ta"] for key in widget_keys}
+    # Every text is Tamil, not English left in place (Latin letters only in PIN, CVV and {name}).
+    assert {key for key, text in tamil["strings"].items() if "TAMIL" not in _script_of(text)} == set()
+
+    english = await strings("xx")
+    assert english["language"] == "en"
+    assert english["strings"] == {key: MESSAGES[key]["en"] for key in widget_keys}
+    assert english["strings"]["widget_end_chat"] == "End chat"
+
+    # Locales are read by their primary subtag; Hinglish by its own code, or as Hindi in Latin script.
+    for asked, used in (("hi-IN", "hi"), ("ta_IN", "ta"), ("en-GB", "en"), ("HINGLISH", "hinglish"),
+                        ("hi-Latn", "hinglish"), ("", "en"), ("bn-BD", "bn")):
+        body = await strings(asked)
+        assert body["language"] == used, asked
+        assert body["strings"] == {key: MESSAGES[key][used] for key in widget_keys}, asked
+    assert (await (await client.get("/web/strings")).json())["language"] == "en"
+    hindi = (await strings("hi-IN"))["strings"]
+    assert "DEVANAGARI" in _script_of(hindi["widget_end_chat"]) and "{name}" in hindi["widget_typing"]
+
+
+async def test_widget_strings_follow_the_origin_rules(gateway):
+    client = await gateway(web_allowed_origins=("https://www.bank.example",))
+    resp = await client.get("/web/strings", params={"lang": "ta"}, headers={"Origin": "https://www.bank.example"})
+    assert resp.status == 200 and resp.headers["Access-Control-Allow-Origin"] == "https://www.bank.example"
+    assert resp.headers["Vary"] == "Origin"
+    refused = await client.get("/web/strings", params={"lang": "ta"}, headers={"Origin": "https://evil.example"})
+    assert refused.status == 403
+
+
+async def test_replies_and_history_name_the_conversations_language(gateway):
+    client = await gateway()
+    session = await new_session(client)
+
+    async def post(text: str) -> dict:
+        resp = await client.post("/web/messages", json={"session": session, "text": text})
+        assert resp.status == 200
+        return await resp.json()
+
+    english = await post("hi")
+    assert english["language"] == "en" and english["replies"]
+    hindi = await post("मेरा बैलेंस क्या है")
+    assert hindi["language"] == "hi" and "मोबाइल नंबर" in texts(hindi["replies"])
+
+    ws = await client.ws_connect("/web/ws")
+    await ws.send_json({"type": "hello", "session": session})
+    history = await ws.receive_json()
+    assert history["type"] == "history" and history["language"] == "hi"
+    await ws.send_json({"type": "message", "text": "balance please", "id": "switch-back"})
+    replies = []
+    while (frame := await ws.receive_json(timeout=10))["type"] != "done":
+        if frame["type"] == "reply":
+            replies.append(frame)
+    assert replies and {r["language"] for r in replies} == {"en"}
+    assert "registered mobile" in texts(replies)
+    await ws.close()
+
+    # A conversation with no turn yet has no language: the widget keeps the page's.
+    ws = await client.ws_connect("/web/ws")
+    await ws.send_json({"type": "hello", "session": await new_session(client)})
+    assert (await ws.receive_json())["language"] is None
+    await ws.close()

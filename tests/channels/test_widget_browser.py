@@ -161,3 +161,63 @@ async def test_widget_adds_floating_launcher_when_page_has_no_element(live_gatew
         await expect(launcher).to_have_attribute("aria-expanded", "false")
         await expect(launcher).to_be_focused()
         assert page.errors == []
+
+
+async def mount_widget(page, base_url: str, attributes: str) -> None:
+    """A bare "bank page" on the gateway's own origin with one inline <sahayak-chat {attributes}>."""
+    await page.goto(base_url + "/healthz")
+    await page.evaluate(
+        """(attributes) => {
+          document.documentElement.innerHTML =
+            '<head><title>Bank</title></head><body><sahayak-chat inline ' + attributes + '></sahayak-chat></body>';
+          const s = document.createElement('script');
+          s.src = '/widget.js';
+          document.body.appendChild(s);
+        }""",
+        attributes,
+    )
+    await page.wait_for_function("!!customElements.get('sahayak-chat')")
+
+
+async def test_widget_chrome_speaks_the_language_of_its_lang_attribute(live_gateway):
+    from i18n.catalog import MESSAGES
+
+    async with browser_page() as page:
+        await mount_widget(page, live_gateway, 'lang="ta"')
+        # DOM text, not pixels: this Chromium may have no Tamil font.
+        await expect(page.locator('[data-role="end"]')).to_have_text(MESSAGES["widget_end_chat"]["ta"])
+        await expect(page.locator('[data-role="input"]')).to_have_attribute(
+            "placeholder", MESSAGES["widget_input_placeholder"]["ta"])
+        await expect(page.locator('[data-role="panel"]')).to_have_attribute("lang", "ta")
+        await expect(page.locator('[data-role="send"]')).to_have_attribute("aria-label", MESSAGES["widget_send"]["ta"])
+        await expect(page.locator('[data-role="notice"]')).to_have_text(MESSAGES["widget_notice"]["ta"])
+        await expect(page.locator('[data-role="status"]')).to_have_attribute("data-state", "online")
+        await expect(page.locator('[data-role="status"]')).to_have_text(MESSAGES["widget_status_online"]["ta"])
+
+        # The page changes the attribute: the texts follow.
+        await page.evaluate("document.querySelector('sahayak-chat').setAttribute('lang', 'bn-IN')")
+        await expect(page.locator('[data-role="end"]')).to_have_text(MESSAGES["widget_end_chat"]["bn"])
+        await expect(page.locator('[data-role="panel"]')).to_have_attribute("lang", "bn")
+        assert page.errors == []
+
+
+async def test_widget_chrome_follows_the_conversation_into_hindi(live_gateway):
+    from i18n.catalog import MESSAGES
+
+    async with browser_page() as page:
+        await page.goto(live_gateway + "/")  # the demo page: <html lang="en">
+        end, box = page.locator('[data-role="end"]'), page.locator('[data-role="input"]')
+        await expect(page.locator('[data-role="status"]')).to_have_attribute("data-state", "online")
+        await expect(end).to_have_text(MESSAGES["widget_end_chat"]["en"])
+
+        await send(page, "नमस्ते")
+        await wait_for_turn(page, "नमस्ते")
+        await expect(end).to_have_text(MESSAGES["widget_end_chat"]["hi"])
+        await expect(box).to_have_attribute("placeholder", MESSAGES["widget_input_placeholder"]["hi"])
+        await expect(page.locator('[data-role="panel"]')).to_have_attribute("lang", "hi")
+
+        # After a reload the history names the conversation's language: the chrome is Hindi again.
+        await page.reload()
+        await expect(page.locator('[data-role="message"][data-from="customer"]').first).to_have_text("नमस्ते")
+        await expect(end).to_have_text(MESSAGES["widget_end_chat"]["hi"])
+        assert page.errors == []
