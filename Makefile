@@ -24,6 +24,8 @@ test: venv
 bench: venv
 	$(PY) -m bench.turns
 	$(PY) -m bench.webhooks
+	SAHAYAK_DATA_DIR=$${SAHAYAK_DATA_DIR:-data} $(PY) -m bench.voice_engines
+	SAHAYAK_DATA_DIR=$${SAHAYAK_DATA_DIR:-data} $(PY) -m bench.voice_calls
 
 # Intent router accuracy on BANKING77 (PolyAI, CC BY 4.0; BANKING77_DIR, default ../shared/data/banking77)
 # and on the project's multilingual set; ends with banking77_routing_accuracy= and multilingual_accuracy=.

@@ -37,6 +37,8 @@ from i18n.dates import MAX_TEXT_CHARS as DATE_TEXT_LIMIT
 from voice.audio import LineEncoder, float_to_pcm16, pcm16_to_float
 from voice.speakable import speakable
 
+FIRST_CHUNK_CHARS = 80  # a first sentence longer than this is spoken from its first clause on
+MIN_CLAUSE_CHARS = 20  # ... if that clause and the rest each have at least this many characters
 MAX_SENTENCE_CHARS = 240  # longer sentences are cut at a comma (or a space) to keep first audio early
 # Longer replies are not read out on a call (2,000 characters is over two minutes of speech); it is
 # also as far as i18n finds amounts and dates, so nothing past it would be said properly.
@@ -155,7 +157,20 @@ def _synthesize(voice: PiperVoice, sentence: str) -> np.ndarray:
 
 def split_sentences(text: str) -> list[str]:
     """Sentences to synthesize one at a time; a sentence over MAX_SENTENCE_CHARS is cut at commas,
-    and a clause still over it at the last space before the limit."""
+    and a clause still over it at the last space before the limit. A long first sentence is also cut at
+    its first clause break: the caller hears audio as soon as that clause is synthesized (about half the
+    wait for a 100-character sentence), and a pause at a comma sounds natural."""
+    sentences = _sentences(text)
+    if sentences and len(sentences[0]) > FIRST_CHUNK_CHARS:
+        first = sentences[0]
+        for match in _CLAUSE_END.finditer(first):
+            if match.start() >= MIN_CLAUSE_CHARS and len(first) - match.end() >= MIN_CLAUSE_CHARS:
+                sentences[0:1] = [first[:match.start()].strip(), first[match.end():].strip()]
+                break
+    return sentences
+
+
+def _sentences(text: str) -> list[str]:
     sentences = []
     for sentence in _SENTENCE_END.split(text):
         sentence = sentence.strip()

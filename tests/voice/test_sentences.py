@@ -30,3 +30,14 @@ def test_english_voices_get_banking_words_respelled():
     assert respell_for_english("fifty paise, one lakh, UPI and KYC, NEFT or IMPS, an ATM PIN") == (
         "fifty pai-say, one laakh, U P I and K Y C, NEFT or IMPS, an A T M PIN")
     assert respell_for_english("Okay Paise") == "Okay pai-say"
+
+
+def test_a_long_first_sentence_is_spoken_from_its_first_clause():
+    reply = ("Done: your card ending 9012 is blocked, and a confirmation SMS is on its way to your registered "
+             "mobile. Anything else?")
+    assert split_sentences(reply) == ["Done: your card ending 9012 is blocked,",
+                                      "and a confirmation SMS is on its way to your registered mobile.",
+                                      "Anything else?"]
+    # Short first sentences, and commas inside numbers, are left alone.
+    assert split_sentences("Your balance is 83,950 rupees, as of today. Anything else?") == [
+        "Your balance is 83,950 rupees, as of today.", "Anything else?"]
