@@ -26,12 +26,10 @@ import logging
 import re
 import time
 from datetime import datetime, timezone
-from urllib.parse import parse_qsl
 
 import aiohttp
 from aiohttp import web
 from multidict import MultiDict
-from twilio.request_validator import RequestValidator, get_signature_algorithm
 
 from bot.appkeys import CHANNELS, HTTP, LOOP, PERSONA, STORES
 from bot.loop import inbound_to_json
@@ -41,7 +39,8 @@ from bot.settings import SettingsError
 from bot.stores.audit import AuditRecord
 from channels.base import Attachment, Capabilities, InboundMessage, Rendered
 from channels.sms_text import GSM7, PART, has_devanagari, plan_bodies, sms_safe
-from channels.http_edge import BadRequest, read_body
+from channels.http_edge import BadRequest
+from channels.twilio_webhooks import TwilioWebhooks
 
 log = logging.getLogger("sahayak.sms")
 
@@ -49,8 +48,6 @@ INBOUND_PATH = "/sms/twilio"
 STATUS_PATH = "/sms/twilio/status"
 TWIML_EMPTY = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 
-MAX_BODY = 32 * 1024  # Twilio's longest inbound SMS is 1600 characters: < 15 KB percent-encoded
-MAX_FIELDS = 100  # an inbound webhook has ~20 parameters, plus two per media item (at most 10)
 MAX_TEXT = 1600
 # One SMS body is one bubble on the phone: the carrier sends it in segments the handset joins.
 # Four segments (612 GSM-7 / 268 UCS-2 characters) is where joining stays reliable on old handsets;
@@ -203,7 +200,8 @@ class SmsChannel:
         self.romanize_hindi: bool = settings.sms_romanize_hindi
         self.stores = stores
         self.persona = persona
-        self._validator = RequestValidator(settings.twilio_auth_token.get_secret_value())
+        self.webhooks = TwilioWebhooks(settings.twilio_auth_token.get_secret_value(), self.account_sid,
+                                       self.public_url)
         self.rest = TwilioRest(http, settings.twilio_api_url, self.account_sid,
                                settings.twilio_auth_token.get_secret_value(), settings.twilio_from,
                                self.public_url + STATUS_PATH)
@@ -212,35 +210,8 @@ class SmsChannel:
     # ------------------------------------------------------------------ ingress
 
     async def verified_params(self, request: web.Request, path: str) -> MultiDict:
-        """The form parameters of a request Twilio signed for `path`; raises BadRequest (403 unless
-        the request is Twilio's). Nothing is stored before this returns."""
-        signature = request.headers.get("X-Twilio-Signature")
-        if not signature:
-            raise BadRequest(403, "missing_signature", "X-Twilio-Signature is required.")
-        if request.content_type != "application/x-www-form-urlencoded":
-            raise BadRequest(415, "unsupported_media_type", "Twilio webhooks are form-encoded.")
-        body = await _read_body(request)
-        try:
-            # Twilio signs the decoded parameters; a body that is not UTF-8 form data is not Twilio's.
-            pairs = parse_qsl(body.decode("utf-8"), keep_blank_values=True, max_num_fields=MAX_FIELDS,
-                              encoding="utf-8", errors="strict")
-        except ValueError:  # UnicodeDecodeError included
-            raise BadRequest(403, "forged_signature", "The request signature is not valid.") from None
-        params = MultiDict(pairs)
-        # The URL Twilio was configured with, as Twilio signed it: our public base URL, the path and
-        # the query string exactly as received. Host and X-Forwarded-* are never consulted.
-        url = self.public_url + path
-        if request.rel_url.raw_query_string:
-            url += "?" + request.rel_url.raw_query_string
-        algorithm = get_signature_algorithm(request.headers.get("X-Twilio-Webhooks-Signature-Settings"))
-        if not self._validator.validate(url, params, signature, algorithm):
-            log.warning("refused a request to %s with a bad Twilio signature", path)
-            raise BadRequest(403, "forged_signature", "The request signature is not valid.")
-        if params.get("AccountSid") != self.account_sid:
-            # The signature proves our auth token; the account must be ours too (defence in depth, and a
-            # clear answer when another account's number is pointed at this gateway).
-            raise BadRequest(403, "wrong_account", "This webhook belongs to another Twilio account.")
-        return params
+        """The form parameters of a request Twilio signed for `path` (channels/twilio_webhooks.py)."""
+        return await self.webhooks.verified_params(request, path)
 
     def parse(self, params: MultiDict) -> InboundMessage | None:
         """An inbound-message webhook's parameters as an InboundMessage; None for an empty SMS (nothing
@@ -401,10 +372,6 @@ class SmsChannel:
             log.debug("stale SMS status %s ignored", status)
         if error == str(UNSUBSCRIBED):
             await self.stores.opt_outs.opt_out(self.name, to)
-
-
-async def _read_body(request: web.Request) -> bytes:
-    return await read_body(request, MAX_BODY)
 
 
 def _twiml() -> web.Response:

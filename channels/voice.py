@@ -50,20 +50,19 @@ import os
 import re
 from collections.abc import Sequence
 from datetime import datetime, timezone
-from urllib.parse import parse_qsl
 
 import aiohttp
 from aiohttp import WSMsgType, web
 from multidict import MultiDict
-from twilio.request_validator import RequestValidator, get_signature_algorithm
 
 from bot.appkeys import CHANNELS, HTTP, LOOP, PERSONA, SPEECH, STORES
 from bot.masking import mask
 from bot.stores.audit import AuditRecord
 from channels.base import Capabilities, InboundMessage, OutboundMessage, Rendered, render
-from channels.http_edge import BadRequest, read_body
+from channels.http_edge import BadRequest
 from channels.sms import TwilioError, masked_number
 from channels.sms import check_settings as check_twilio_settings
+from channels.twilio_webhooks import TwilioWebhooks
 from channels.voice_wire import (
     CALL_SID, TWIML_BUSY, CallTokens, StreamError, StreamStart, dial_twiml, media_frame, parse_event, stream_start,
     stream_twiml,
@@ -76,8 +75,6 @@ log = logging.getLogger("sahayak.voice")
 
 ANSWER_PATH = "/voice/twilio"
 STREAM_PATH = "/voice/stream"
-MAX_BODY = 32 * 1024  # an incoming-call webhook has about 30 short parameters
-MAX_FIELDS = 100
 MAX_MESSAGE = 16 * 1024  # a media message: at most 8,000 bytes of audio in base64 (10.7 KB) and its envelope
 START_TIMEOUT_S = 10.0
 SILENCE_TIMEOUT_S = 30.0  # Twilio sends audio every 20 ms: this long without a message is a dead line
@@ -226,7 +223,7 @@ class VoiceChannel:
         self.timing = timing
         self.phrases = SpokenPhrases(engines.synthesizer)
         auth_token = settings.twilio_auth_token.get_secret_value()
-        self._validator = RequestValidator(auth_token)
+        self.webhooks = TwilioWebhooks(auth_token, self.account_sid, self.public_url)
         self.tokens = CallTokens(settings.resolved_secret())
         self.calls_api = TwilioCalls(http, settings.twilio_api_url, self.account_sid, auth_token)
         self.calls: dict[str, CallSession] = {}  # live calls by CallSid
@@ -235,30 +232,8 @@ class VoiceChannel:
     # ------------------------------------------------------------------ answering
 
     async def verified_params(self, request: web.Request, path: str) -> MultiDict:
-        """The form parameters of a webhook Twilio signed for `path`; raises BadRequest (403 unless it
-        is Twilio's). Nothing is stored before this returns."""
-        signature = request.headers.get("X-Twilio-Signature")
-        if not signature:
-            raise BadRequest(403, "missing_signature", "X-Twilio-Signature is required.")
-        if request.content_type != "application/x-www-form-urlencoded":
-            raise BadRequest(415, "unsupported_media_type", "Twilio webhooks are form-encoded.")
-        body = await read_body(request, MAX_BODY)
-        try:
-            pairs = parse_qsl(body.decode("utf-8"), keep_blank_values=True, max_num_fields=MAX_FIELDS,
-                              encoding="utf-8", errors="strict")
-        except ValueError:
-            raise BadRequest(403, "forged_signature", "The request signature is not valid.") from None
-        params = MultiDict(pairs)
-        url = self.public_url + path
-        if request.rel_url.raw_query_string:
-            url += "?" + request.rel_url.raw_query_string
-        algorithm = get_signature_algorithm(request.headers.get("X-Twilio-Webhooks-Signature-Settings"))
-        if not self._validator.validate(url, params, signature, algorithm):
-            log.warning("refused a request to %s with a bad Twilio signature", path)
-            raise BadRequest(403, "forged_signature", "The request signature is not valid.")
-        if params.get("AccountSid") != self.account_sid:
-            raise BadRequest(403, "wrong_account", "This webhook belongs to another Twilio account.")
-        return params
+        """The form parameters of a webhook Twilio signed for `path` (channels/twilio_webhooks.py)."""
+        return await self.webhooks.verified_params(request, path)
 
     def answer(self, params: MultiDict) -> str:
         """The TwiML that connects a call to the media stream."""
@@ -275,14 +250,7 @@ class VoiceChannel:
 
     def signed_upgrade(self, request: web.Request) -> bool:
         """Twilio signs the stream's wss:// URL, with no parameters."""
-        signature = request.headers.get("X-Twilio-Signature")
-        if not signature:
-            return False
-        url = self.stream_url
-        if request.rel_url.raw_query_string:
-            url += "?" + request.rel_url.raw_query_string
-        algorithm = get_signature_algorithm(request.headers.get("X-Twilio-Webhooks-Signature-Settings"))
-        return self._validator.validate(url, {}, signature, algorithm)
+        return self.webhooks.signed(request, self.stream_url, {})
 
     # ------------------------------------------------------------------ the stream
 
