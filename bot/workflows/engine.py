@@ -481,7 +481,10 @@ async def _send_code(run: Run) -> Any:
         run.reply(t("otp_unavailable", lang))
         ctx.outcome = "otp_unavailable"
         return DONE
-    run.reply(t("otp_sent", lang, minutes=services.otp.ttl_s // 60), buttons)
+    # On a call the code is keyed in and the caller is on the phone with the bank: "type it here" and
+    # "never share an OTP on a phone call" would contradict the line's own keypad prompt.
+    sent = "otp_sent_call" if ctx.channel == "voice" else "otp_sent"
+    run.reply(t(sent, lang, minutes=services.otp.ttl_s // 60), buttons)
     ctx.outcome = "otp_sent"
     run.wf.update(wait="otp", tries=0)
     return WAIT

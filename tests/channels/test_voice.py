@@ -208,7 +208,8 @@ async def test_a_caller_checks_their_balance_with_a_keypad_otp(phone, caplog):
     await phone.say(call, "Check my balance.")
     asked = await phone.turn(call, 1)
     assert "balance" in asked.text.lower() and asked.intent == "balance"
-    assert "6-digit OTP" in texts(asked)  # identified by caller ID, still asked for a code
+    assert "6-digit code by SMS" in texts(asked)  # identified by caller ID, still asked for a code
+    assert "type it here" not in texts(asked) and "phone call" not in texts(asked)  # keyed in on a call
     # Key the code in while the answer is being read out (after any holding phrase), as callers do.
     await wait_for(lambda: len(call.marks_played) >= welcomed + 2, 30, "the answer")
     code = await phone.otp(RAJESH)
