@@ -19,7 +19,6 @@ Run: `python -m bench.voice_calls` (part of `make bench`). Ends with lines `voic
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 import platform
 import statistics
@@ -29,7 +28,6 @@ import time
 from pathlib import Path
 
 import aiohttp
-from aiohttp import web
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests" / "channels"))  # the Twilio side lives with the tests
@@ -42,6 +40,7 @@ import voice  # noqa: E402,F401 - sets HF_HUB_OFFLINE before faster-whisper is i
 from bot.appkeys import SPEECH  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 from gateway import create_app  # noqa: E402
+from tests.channels.served import serving  # noqa: E402
 from voice.call import CallTiming, SpeechEngines  # noqa: E402
 from voice.models import whisper_model_dir  # noqa: E402
 from voice.stt import SpeechRecognizer  # noqa: E402
@@ -59,19 +58,6 @@ UTTERANCES = [
     "I want to talk to you about something else.",
 ]
 UTTERANCES_PER_SETTING = 21  # at least 20, per the issue
-
-
-@contextlib.asynccontextmanager
-async def serving(app: web.Application):
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    try:
-        host, port = runner.addresses[0][:2]
-        yield f"http://{host}:{port}"
-    finally:
-        await runner.cleanup()
 
 
 async def one_call(http: aiohttp.ClientSession, url: str, frames: list[bytes]) -> float | None:

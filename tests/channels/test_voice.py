@@ -7,7 +7,6 @@ runs on the session's event loop."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import re
 import statistics
 import sys
@@ -34,6 +33,7 @@ from bot.stores.audit import AuditRecord  # noqa: E402
 from channels.voice import VOICE  # noqa: E402
 from channels.voice_wire import CallTokens, media_frame, parse_event  # noqa: E402
 from gateway import create_app  # noqa: E402
+from tests.channels.served import serving  # noqa: E402
 from voice.audio import LineDecoder  # noqa: E402
 from voice.call import SpeechEngines, is_backchannel  # noqa: E402
 
@@ -55,20 +55,6 @@ def phone_settings(twilio: TwilioStandIn, **overrides) -> dict:
     return {"twilio_account_sid": ACCOUNT_SID, "twilio_auth_token": AUTH_TOKEN, "twilio_from": TWILIO_FROM,
             "twilio_api_url": twilio.url, "public_url": PUBLIC_URL, "phone_line": True,
             "phone_agent_number": AGENTS, **overrides}
-
-
-@contextlib.asynccontextmanager
-async def serving(app: web.Application) -> AsyncIterator[str]:
-    """`app` on a real port on this loop; its base URL."""
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    try:
-        host, port = runner.addresses[0][:2]
-        yield f"http://{host}:{port}"
-    finally:
-        await runner.cleanup()
 
 
 @dataclass

@@ -36,6 +36,7 @@ from bot.settings import SettingsError
 from channels.whatsapp import WHATSAPP
 from channels.whatsapp_wire import MAX_AUDIO_BYTES, MediaRefused, check_audio, check_digest, sign
 from gateway import create_app
+from tests.channels.served import serving
 from i18n.catalog import t
 from voice.audio import STT_RATE, float_to_pcm16, pcm16_to_float
 from voice.call import SpeechEngines
@@ -92,19 +93,6 @@ def speech_engines(recognizer, synthesizer, vad_model) -> SpeechEngines:
 
 
 # --- a gateway with WhatsApp on, against the stand-in ---------------------------------------------------
-
-@contextlib.asynccontextmanager
-async def serving(app: web.Application) -> AsyncIterator[str]:
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    try:
-        host, port = runner.addresses[0][:2]
-        yield f"http://{host}:{port}"
-    finally:
-        await runner.cleanup()
-
 
 def webhook(kind: str, sender: str, message_id: str, **fields) -> dict:
     """A recorded webhook (fixtures/whatsapp/<kind>.json) from `sender`, sent now, its message's fields

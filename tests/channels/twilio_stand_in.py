@@ -69,13 +69,18 @@ class TwilioStandIn:
         app.router.add_post("/2010-04-01/Accounts/{sid}/Calls/{call_sid}.json", self._update_call)
         return app
 
+    @staticmethod
+    async def _form_and_auth(request: web.Request) -> tuple[dict, tuple[str, str] | None]:
+        """The posted form and the Basic auth credentials (None when there are none)."""
+        form = {k: v for k, v in (await request.post()).items()}
+        if "Authorization" not in request.headers:
+            return form, None
+        decoded = BasicAuth.decode(request.headers["Authorization"])
+        return form, (decoded.login, decoded.password)
+
     async def _update_call(self, request: web.Request) -> web.Response:
         """Twilio's call update: new TwiML for a call in progress (Twilio then leaves the stream)."""
-        form = {k: v for k, v in (await request.post()).items()}
-        auth = None
-        if "Authorization" in request.headers:
-            decoded = BasicAuth.decode(request.headers["Authorization"])
-            auth = (decoded.login, decoded.password)
+        form, auth = await self._form_and_auth(request)
         if auth != (self.account_sid, self.auth_token) or request.match_info["sid"] != self.account_sid:
             return self._error(401, 20003, "Authenticate", form, auth)
         if self.fail_next:
@@ -91,11 +96,7 @@ class TwilioStandIn:
             "direction": "inbound", "uri": f"/2010-04-01/Accounts/{self.account_sid}/Calls/{call_sid}.json"})
 
     async def _create(self, request: web.Request) -> web.Response:
-        form = {k: v for k, v in (await request.post()).items()}
-        auth = None
-        if "Authorization" in request.headers:
-            decoded = BasicAuth.decode(request.headers["Authorization"])
-            auth = (decoded.login, decoded.password)
+        form, auth = await self._form_and_auth(request)
         if auth != (self.account_sid, self.auth_token) or request.match_info["sid"] != self.account_sid:
             return self._error(401, 20003, "Authenticate", form, auth)
         if self.fail_next:
