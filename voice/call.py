@@ -56,7 +56,7 @@ from i18n.catalog import t
 from voice.audio import STT_RATE, LineDecoder, LineEncoder, paced, pcm16_to_float
 from voice.models import whisper_model_dir
 from voice.settings import VoiceSettings
-from voice.stt import SpeechRecognizer
+from voice.stt import BANK_HOTWORDS, SpeechRecognizer
 from voice.tts import Synthesizer
 from voice.vad import SileroVad, SpeechEnded, SpeechStarted, TurnDetector, VadEvent
 
@@ -121,7 +121,8 @@ class SpeechEngines:
             expected_sha256=settings.whisper_model_sha256, report=log.info)
         recognizer = SpeechRecognizer(model_dir, concurrency=settings.stt_concurrency,
                                       beam_size=settings.stt_beam_size,
-                                      cpu_threads=settings.resolved_stt_cpu_threads())
+                                      cpu_threads=settings.resolved_stt_cpu_threads(),
+                                      hotwords=settings.stt_hotwords or BANK_HOTWORDS)
         synthesizer = Synthesizer(settings.piper_voices, concurrency=settings.tts_concurrency)
         vad, _, _ = await asyncio.gather(asyncio.to_thread(SileroVad), recognizer.start(), synthesizer.start())
         return cls(recognizer, synthesizer, vad)

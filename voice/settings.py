@@ -13,6 +13,8 @@ Like the main settings, a bad or unknown variable stops start-up with a message 
                                         only slows the first)
     SAHAYAK_VOICE_STT_BEAM_SIZE         Whisper beam size (default 2)
     SAHAYAK_VOICE_STT_CPU_THREADS       threads per transcription (default: the cores shared out among them)
+    SAHAYAK_VOICE_STT_HOTWORDS          a sentence of the bank's own words (product names, places) that
+                                        Whisper hears as context; unset: voice.stt.BANK_HOTWORDS
     SAHAYAK_VOICE_PIPER_VOICES          language=voice.onnx pairs, e.g. "hi=/voices/hi_IN-x-medium.onnx,
                                         en=/voices/en_IN-y.onnx"; each needs its .onnx.json beside it.
                                         English is the packaged en_US joe voice unless given here
@@ -47,6 +49,8 @@ class VoiceSettings(BaseModel):
     stt_concurrency: int = Field(1, ge=1, le=8)
     stt_beam_size: int = Field(2, ge=1, le=5)
     stt_cpu_threads: int | None = Field(None, ge=1, le=64)
+    # Whisper's prompt is at most 223 tokens, of which this may take half; 400 characters stay under it.
+    stt_hotwords: str | None = Field(None, min_length=3, max_length=400)
     # Only the voices a bank configured; the packaged English voice is added by voice.tts.
     piper_voices: dict[str, Path] = {}
     tts_concurrency: int = Field(1, ge=1, le=8)

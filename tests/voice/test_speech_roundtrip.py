@@ -15,7 +15,8 @@ import numpy as np
 import pytest
 
 from voice.audio import LINE_FRAME_BYTES, STT_RATE, LineDecoder, float_to_pcm16, pcm16_to_float, resample
-from voice.stt import MAX_TURN_S, whisper_language
+import voice.stt
+from voice.stt import MAX_TURN_S, SHORT_WINDOW_S, repeats_itself, whisper_language
 from voice.tts import MAX_TEXT_CHARS, NoVoice, Synthesizer
 
 on_session_loop = pytest.mark.asyncio(loop_scope="session")  # where the shared models live
@@ -139,6 +140,61 @@ async def test_a_turn_longer_than_whisper_hears_is_refused(recognizer):
     too_long = np.zeros(int((MAX_TURN_S + 1) * STT_RATE), dtype=np.float32)
     with pytest.raises(ValueError, match="at most 30 s"):
         await recognizer.transcribe(float_to_pcm16(too_long), "en")
+
+
+class _FullWindowDecodings:
+    """Counts the turns decoded by faster-whisper's own `transcribe` (the full 30 s window)."""
+
+    def __init__(self, recognizer, monkeypatch):
+        model = recognizer._loaded()
+        self.count, full = 0, model.transcribe
+
+        def counted(*args, **kwargs):
+            self.count += 1
+            return full(*args, **kwargs)
+
+        monkeypatch.setattr(model, "transcribe", counted)
+
+
+@on_session_loop
+async def test_a_short_turn_is_heard_in_the_short_window(recognizer, sample_speech_16k, monkeypatch):
+    full = _FullWindowDecodings(recognizer, monkeypatch)
+    transcript = await recognizer.transcribe(float_to_pcm16(sample_speech_16k), "en")
+    assert {"check", "account", "balance"} <= _words(transcript.text)
+    assert full.count == 0
+
+
+@on_session_loop
+async def test_a_short_window_decoding_that_repeats_itself_is_decoded_again_in_full(
+        recognizer, sample_speech_16k, monkeypatch):
+    full = _FullWindowDecodings(recognizer, monkeypatch)
+    monkeypatch.setattr(voice.stt, "repeats_itself", lambda text: True)
+    transcript = await recognizer.transcribe(float_to_pcm16(sample_speech_16k), "en")
+    assert {"check", "account", "balance"} <= _words(transcript.text)
+    assert full.count == 1
+
+
+@on_session_loop
+async def test_a_turn_longer_than_the_short_window_is_heard_to_its_end(recognizer, synthesizer, monkeypatch):
+    text = ("I would like to check my account balance please, and after that I want to know why my "
+            "credit card was charged twice at the petrol pump yesterday evening, and finally I need "
+            "to change the registered email address on my savings account.")
+    chunks = [chunk async for chunk in synthesizer.stream(text, "en")]
+    speech = resample(np.concatenate([pcm16_to_float(c.pcm16) for c in chunks]), chunks[0].sample_rate, STT_RATE)
+    assert len(speech) > SHORT_WINDOW_S * STT_RATE
+    full = _FullWindowDecodings(recognizer, monkeypatch)
+    transcript = await recognizer.transcribe(float_to_pcm16(speech), "en")
+    assert {"balance", "twice", "email", "savings"} <= _words(transcript.text)
+    assert full.count == 1
+
+
+def test_a_decoder_stuck_in_a_loop_is_recognised():
+    assert repeats_itself("Please unblock my credit card. Please unblock my credit card.")
+    assert repeats_itself("Can Can Can Can Can")
+    assert not repeats_itself("What is the daily UPI limit?")
+    assert not repeats_itself("मेरा बैलेंस क्या है")
+    assert not repeats_itself("Block it, block my card now.")
+    assert not repeats_itself("")
 
 
 def test_language_hints():

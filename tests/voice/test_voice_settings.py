@@ -22,6 +22,7 @@ def test_defaults_put_the_model_cache_under_the_data_directory(tmp_path):
     assert settings.model_cache_dir == tmp_path / "data" / "models"
     assert settings.whisper_model_dir is None
     assert settings.piper_voices == {}
+    assert settings.stt_hotwords is None  # voice.stt.BANK_HOTWORDS
     assert (settings.stt_concurrency, settings.stt_beam_size, settings.end_of_speech_ms) == (1, 2, 600)
     assert settings.resolved_stt_cpu_threads() >= 1
 
@@ -30,10 +31,12 @@ def test_voices_per_language_from_one_variable(tmp_path):
     hindi, english = _voice(tmp_path, "hi_IN-test-medium"), _voice(tmp_path, "en_IN-test-medium")
     settings = load_voice_settings({"SAHAYAK_VOICE_PIPER_VOICES": f"hi={hindi}, en = {english},",
                                     "SAHAYAK_VOICE_STT_CONCURRENCY": "2",
+                                    "SAHAYAK_VOICE_STT_HOTWORDS": "A call to Sahyadri Bank about Kisan cards.",
                                     "SAHAYAK_VOICE_WHISPER_MODEL_DIR": str(tmp_path / "large-v3")}, tmp_path)
     assert settings.piper_voices == {"hi": hindi, "en": english}
     assert settings.whisper_model_dir == tmp_path / "large-v3"
     assert settings.stt_concurrency == 2
+    assert settings.stt_hotwords == "A call to Sahyadri Bank about Kisan cards."
     assert settings.resolved_stt_cpu_threads() == max(1, (__import__("os").cpu_count() or 1) // 2)
 
 
@@ -43,6 +46,7 @@ def test_voices_per_language_from_one_variable(tmp_path):
     ({"SAHAYAK_VOICE_END_OF_SPEECH_MS": " "}, "SAHAYAK_VOICE_END_OF_SPEECH_MS is set but empty"),
     ({"SAHAYAK_VOICE_PIPER_VOICES": "hi"}, "'hi' is not language=/path/to/voice.onnx"),
     ({"SAHAYAK_VOICE_PIPER_VOICES": "hi=/nowhere/hi.onnx"}, "the hi voice /nowhere/hi.onnx is not an .onnx file"),
+    ({"SAHAYAK_VOICE_STT_HOTWORDS": "x" * 401}, "SAHAYAK_VOICE_STT_HOTWORDS: String should have at most 400"),
     ({"SAHAYAK_VOICE_WHISPER_MODEL_SHA256": "a" * 64}, "WHISPER_MODEL_SHA256 is set but"),
     ({"SAHAYAK_VOICE_WHISPER_MODEL_DIR": "/m", "SAHAYAK_VOICE_WHISPER_MODEL_SHA256": "xyz"},
      "SAHAYAK_VOICE_WHISPER_MODEL_SHA256"),
