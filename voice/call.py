@@ -16,6 +16,13 @@ Holding: from the moment the caller stops (or the bot's last sound), if no answe
 recognition alone takes one to two seconds for a short turn on a small CPU, so there the phrase is
 usual, not exceptional. Holding phrases are synthesized once per language and kept (`SpokenPhrases`).
 
+Recognising early: the turn counts as ended after `end_of_speech_ms` (600 ms) of silence, but the
+caller has usually finished at the first pause. So after `recognise_after_ms` (300 ms) of silence the
+words heard so far are already sent to speech recognition; when the turn ends in that same silence,
+its audio is the same and the transcript is taken as it is, ready or nearly. If the caller goes on
+talking, that transcript is dropped and the whole turn is heard again when it ends. (Only the words
+are recognised early: the turn itself, which may act on the caller's account, waits for the end.)
+
 Barge-in: while the bot speaks, the caller's audio still goes to the VAD. Speech that goes on for
 `barge_in_after_s` is not a backchannel ("haan", "ok", "theek hai" are short), so the bot stops at once:
 synthesis is cancelled and the line told to `clear` what it has buffered. (The turn detector declares
@@ -56,9 +63,9 @@ from i18n.catalog import t
 from voice.audio import STT_RATE, LineDecoder, LineEncoder, paced, pcm16_to_float
 from voice.models import whisper_model_dir
 from voice.settings import VoiceSettings
-from voice.stt import BANK_HOTWORDS, SpeechRecognizer
+from voice.stt import BANK_HOTWORDS, SpeechRecognizer, Transcript
 from voice.tts import Synthesizer
-from voice.vad import SileroVad, SpeechEnded, SpeechStarted, TurnDetector, VadEvent
+from voice.vad import SileroVad, SpeechPaused, SpeechStarted, TurnDetector, VadEvent
 
 log = logging.getLogger("sahayak.voice.call")
 
@@ -131,6 +138,7 @@ class SpeechEngines:
 @dataclass(frozen=True)
 class CallTiming:
     end_of_speech_ms: int = 600  # silence that ends the caller's turn (VoiceSettings.end_of_speech_ms)
+    recognise_after_ms: int | None = 300  # silence after which the words are recognised early; None: never
     hold_after_s: float = 1.2  # after the caller stops: with the VAD's 0.6 s, about 2 s of silence
     hold_again_s: float = 2.0  # between holding phrases while the answer is still not ready
     barge_in_after_s: float = 1.0  # speech over the bot this long is not a backchannel
@@ -229,6 +237,16 @@ class _CallerTurn:
     ended_at: float  # loop time when the caller stopped (or finished keying)
     text: str | None = None  # keyed digits, a picked option, or an already transcribed utterance
     pcm16: bytes = b""  # 16 kHz speech still to transcribe
+    heard: _EarlyTranscript | None = None  # pcm16 already being recognised, since the caller paused
+
+
+@dataclass(frozen=True)
+class _EarlyTranscript:
+    """Speech sent to recognition when the caller paused, before the turn had certainly ended."""
+
+    pcm16: bytes
+    language: str  # what Whisper was told the caller speaks
+    transcript: asyncio.Future[Transcript]
 
 
 @dataclass(frozen=True)
@@ -255,6 +273,7 @@ class CallSession:
         self._overlap_from: float | None = None  # detector time the caller began talking over the bot
         self._overlap: TurnDetector | None = None  # is the caller still talking over the bot?
         self._mute_samples = 0
+        self._early: _EarlyTranscript | None = None  # the turn being heard, recognised at its last pause
         self._inbox: asyncio.Queue[_CallerTurn | _Announcement] = asyncio.Queue(maxsize=MAX_WAITING_TURNS)
         self._worker: asyncio.Task | None = None
         self._side_tasks: set[asyncio.Task] = set()
@@ -308,6 +327,7 @@ class CallSession:
         # The tones are in the audio: drop the turn being heard and skip the tone's tail.
         self._detector, self._detector_s = self._new_detector(), 0.0
         self._overlap_from, self._overlap = None, None
+        self._early = None
         self._mute_samples = int(self._timing.keypad_mute_s * STT_RATE)
         if self._speaking():
             self._spawn(self._barge_in())
@@ -342,10 +362,16 @@ class CallSession:
         self._closed = True
         if self._keypad_timer is not None:
             self._keypad_timer.cancel()
-        tasks = [task for task in (self._worker, self._playback, *self._side_tasks) if task is not None]
+        early = self._early.transcript if self._early is not None else None
+        tasks = [task for task in (self._worker, self._playback, early, *self._side_tasks) if task is not None]
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+
+    @property
+    def answering(self) -> bool:
+        """A turn of the caller's is being answered (recognised, if not already, then asked)."""
+        return self._thinking
 
     @property
     def heard(self) -> tuple[str, ...]:
@@ -355,19 +381,40 @@ class CallSession:
     # ------------------------------------------------------------------ listening
 
     def _new_detector(self, end_of_speech_ms: int | None = None) -> TurnDetector:
-        return TurnDetector(self._engines.vad, end_of_speech_ms=end_of_speech_ms or self._timing.end_of_speech_ms)
+        """The caller's turns (with early recognition), or with `end_of_speech_ms`, whether they are
+        still talking over the bot."""
+        if end_of_speech_ms is not None:
+            return TurnDetector(self._engines.vad, end_of_speech_ms=end_of_speech_ms)
+        pause_ms = self._timing.recognise_after_ms
+        if pause_ms is not None and pause_ms >= self._timing.end_of_speech_ms:
+            pause_ms = None  # the turn ends first
+        return TurnDetector(self._engines.vad, end_of_speech_ms=self._timing.end_of_speech_ms, pause_ms=pause_ms)
 
     def _on_vad(self, event: VadEvent) -> None:
         if isinstance(event, SpeechStarted):
             if self._speaking():
                 self._overlap_from, self._overlap = event.at_s, self._new_detector(OVERLAP_END_MS)
             return
-        assert isinstance(event, SpeechEnded)
+        if isinstance(event, SpeechPaused):
+            if self._overlap_from is None:  # speech over the bot is judged when it ends, as a whole
+                self._recognise_early(event.pcm16)
+            return
         over_the_bot, self._overlap_from, self._overlap = self._overlap_from is not None, None, None
+        early, self._early = self._early, None
         if over_the_bot:  # begun while the bot was talking: maybe only "haan" (even if the bot has stopped)
             self._spawn(self._judge_overlap(event.pcm16, self._now()))
         else:
-            self._enqueue(_CallerTurn(self._now(), pcm16=event.pcm16))
+            heard = early if early is not None and early.pcm16 == event.pcm16 else None
+            self._enqueue(_CallerTurn(self._now(), pcm16=event.pcm16, heard=heard))
+
+    def _recognise_early(self, pcm16: bytes) -> None:
+        """Start recognising the turn so far. An earlier early transcript of this turn (the caller
+        went on after a pause) is left to finish and dropped: cancelling would free its recognizer slot
+        while its thread still runs."""
+        language = self._stt_language()
+        transcript = asyncio.ensure_future(self._engines.recognizer.transcribe(pcm16, language))
+        transcript.add_done_callback(_quietly)
+        self._early = _EarlyTranscript(pcm16, language, transcript)
 
     async def _judge_overlap(self, pcm16: bytes, ended_at: float) -> None:
         """Short speech over the bot: a backchannel is let be; anything else stops the bot (if it is
@@ -443,6 +490,9 @@ class CallSession:
 
     async def _answer(self, turn: _CallerTurn) -> TurnOutcome | None:
         text = turn.text
+        if text is None and turn.heard is not None and turn.heard.language == self._stt_language():
+            with contextlib.suppress(Exception):  # then it is heard again, below
+                text = (await turn.heard.transcript).text
         if text is None:
             text = (await self._engines.recognizer.transcribe(turn.pcm16, self._stt_language())).text
         text = text.strip()
@@ -597,6 +647,12 @@ class CallSession:
     @staticmethod
     def _now() -> float:
         return asyncio.get_running_loop().time()
+
+
+def _quietly(future: asyncio.Future) -> None:
+    """An early transcript nobody waits for any more: its failure is of no consequence, not an error."""
+    if not future.cancelled() and future.exception() is not None:
+        log.debug("an early transcript failed: %s", type(future.exception()).__name__)
 
 
 async def _each(frames: Sequence[bytes]) -> AsyncIterator[bytes]:

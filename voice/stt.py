@@ -22,8 +22,8 @@ words twice over, or a zlib compression ratio above Whisper's own 2.4) is thrown
 
 The decoder is given a sentence with the bank's words (`hotwords`: UPI, NEFT, PIN, OTP, EMI, lakh, the
 languages' names, ...) as context, which Whisper otherwise hears as "UP I", "enough transfer", "P Diane",
-"1 lock" or "bangle": of the 199 words of those utterances, 8 came out different with it, against 26
-without it in the short window and 21 in the full window (the old way).
+"1 lock" or "bangle": of the 199 words of those utterances, 7 came out different with it, against 14-26
+without it in the short window (Piper's voice varies from run to run) and 21 in the full window.
 
 Transcription runs in a worker thread, at most `concurrency` at a time (an asyncio.Semaphore), so the
 event loop, and with it every chat and every other call, never waits on the model; callers beyond the
@@ -52,6 +52,10 @@ from voice.audio import STT_RATE, pcm16_to_float
 MAX_TURN_S = 30.0  # what Whisper hears in one pass; the VAD cuts turns there too
 SHORT_WINDOW_S = 10.0  # the encoder window for a short turn (Whisper's own is 30 s)
 WINDOW_MARGIN_S = 1.0  # silence the short window keeps after the speech, so the decoder finds the end
+# Silence put before a short turn: speech that starts at the first sample, with the bank's words as
+# context, was cut off after a word or two in 3 of 48 trials here ("I would"); with this lead, 0 of 48
+# (a turn from the VAD has its pre-roll anyway; a voice note may not).
+LEAD_S = 0.3
 FRAMES_PER_S = 100  # Whisper's log-Mel frames (10 ms hop)
 # Decoding stops after this many tokens a second of speech: English runs at about 4, Devanagari and
 # other Indic scripts at several times that (Whisper's byte-level tokens). Reaching it means a loop.
@@ -110,7 +114,7 @@ class SpeechRecognizer:
         model = self._loaded()
         language = whisper_language(language_hint, model.supported_languages)
         text = None
-        if language is not None and len(audio) <= (SHORT_WINDOW_S - WINDOW_MARGIN_S) * STT_RATE:
+        if language is not None and len(audio) <= (SHORT_WINDOW_S - WINDOW_MARGIN_S - LEAD_S) * STT_RATE:
             text = self._in_short_window(model, audio, language)
         if text is None:
             segments, info = model.transcribe(
@@ -127,6 +131,7 @@ class SpeechRecognizer:
     def _in_short_window(self, model: WhisperModel, audio: np.ndarray, language: str) -> str | None:
         """The text of a short turn, encoded in a SHORT_WINDOW_S window; None when the decoder repeated
         itself (the caller then decodes in the full window)."""
+        audio = np.concatenate([np.zeros(int(LEAD_S * STT_RATE), dtype=audio.dtype), audio])
         features = pad_or_trim(model.feature_extractor(audio), int(SHORT_WINDOW_S * FRAMES_PER_S))
         tokenizer = Tokenizer(model.hf_tokenizer, model.model.is_multilingual, task="transcribe", language=language)
         prompt = model.get_prompt(tokenizer, [], without_timestamps=True, hotwords=self._hotwords)

@@ -22,7 +22,7 @@ from aiohttp import web
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from media_streams_client import (  # noqa: E402
-    RECORDED_MESSAGES, STREAM_URL, Answer, BotAudio, TwilioCall, answer_call, incoming_call_params, new_call_sid,
+    RECORDED_MESSAGES, SILENCE, STREAM_URL, Answer, BotAudio, TwilioCall, answer_call, incoming_call_params, new_call_sid,
     parse_answer, speech_frames, wait_for,
 )
 from twilio_stand_in import ACCOUNT_SID, AUTH_TOKEN, PUBLIC_URL, RAJESH, TWILIO_FROM, TwilioStandIn, sign  # noqa: E402
@@ -212,6 +212,53 @@ async def test_a_caller_checks_their_balance_with_a_keypad_otp(phone, caplog):
     heard = (await phone.heard(call.audio_since(pressed))).lower()
     assert "verified" in heard and "available balance" in heard, heard
     assert code not in caplog.text  # the digits were never logged
+    await call.hang_up()
+
+
+class _Transcriptions:
+    """The audio the gateway's recognizer was given, and whether the call was already answering a turn
+    (the turn had ended) when it was."""
+
+    def __init__(self, phone: Phone, call: TwilioCall, monkeypatch):
+        recognizer = phone.app[SPEECH].recognizer
+        self.heard: list[bytes] = []
+        self.once_the_turn_had_ended: list[bool] = []
+        transcribe = recognizer.transcribe
+
+        async def recorded(pcm16, language_hint):
+            self.heard.append(pcm16)
+            self.once_the_turn_had_ended.append(phone.app[VOICE].calls[call.call_sid].answering)
+            return await transcribe(pcm16, language_hint)
+
+        monkeypatch.setattr(recognizer, "transcribe", recorded)
+
+
+@on_session_loop
+async def test_the_callers_words_are_recognised_at_their_pause_and_not_again_at_the_end(phone, monkeypatch):
+    call = await phone.ring(RAJESH)
+    await call.wait_until_quiet()
+    transcriptions = _Transcriptions(phone, call, monkeypatch)
+    await phone.say(call, "What is the daily UPI limit?")
+    asked = await phone.turn(call, 1)
+    assert "limit" in asked.text.lower()
+    # Recognised 300 ms into the silence, before the turn had ended; the turn took that transcript.
+    assert transcriptions.once_the_turn_had_ended == [False]
+    await call.hang_up()
+
+
+@on_session_loop
+async def test_a_caller_who_goes_on_after_a_pause_is_heard_in_full(phone, monkeypatch):
+    call = await phone.ring(RAJESH)
+    await call.wait_until_quiet()
+    transcriptions = _Transcriptions(phone, call, monkeypatch)
+    pause = [SILENCE] * 15  # 300 ms of line silence: with the voice's fade, a pause, not the end
+    await call.say(await speech_frames(phone.synthesizer, "I lost my card.") + pause
+                   + await speech_frames(phone.synthesizer, "Please block it now."))
+    said = await phone.turn(call, 1)
+    assert {"lost", "block"} <= set(re.findall(r"[a-z]+", said.text.lower()))
+    # Recognised at the pause (then dropped) and at the end; the turn is the whole of what was said.
+    assert transcriptions.once_the_turn_had_ended == [False, False]
+    assert len(transcriptions.heard[0]) < len(transcriptions.heard[1])
     await call.hang_up()
 
 

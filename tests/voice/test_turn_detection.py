@@ -7,7 +7,7 @@ import pytest
 from faster_whisper.vad import get_vad_model
 
 from voice.audio import STT_RATE, float_to_pcm16
-from voice.vad import WINDOW, SpeechEnded, SpeechStarted, TurnDetector, VadState
+from voice.vad import WINDOW, SpeechEnded, SpeechPaused, SpeechStarted, TurnDetector, VadState
 
 on_session_loop = pytest.mark.asyncio(loop_scope="session")  # the sample speech comes from the session's voice
 FRAME = STT_RATE * 20 // 1000  # 20 ms, as the line delivers it
@@ -87,3 +87,31 @@ async def test_a_turn_is_cut_at_the_bound(vad_model, sample_speech_16k):
     first_end = events[1]
     assert isinstance(first_end, SpeechEnded) and first_end.cut_short
     assert first_end.duration_s <= 1.0
+
+
+@on_session_loop
+async def test_a_pause_is_announced_with_the_audio_the_turn_then_ends_with(vad_model, sample_speech_16k):
+    signal = np.concatenate([_silence(0.5), sample_speech_16k, _silence(1.5)])
+    events = _feed(TurnDetector(vad_model, end_of_speech_ms=600, pause_ms=300), signal)
+    assert [type(event) for _, event in events] == [SpeechStarted, SpeechPaused, SpeechEnded]
+    (_, _), (paused_fed, paused), (ended_fed, ended) = events
+    assert paused.pcm16 == ended.pcm16 and paused.at_s == ended.at_s  # the same speech and tail, byte for byte
+    assert 0.3 <= paused_fed - paused.at_s < 0.4  # 300 ms into the silence
+    assert ended_fed - paused_fed == pytest.approx(0.3, abs=0.05)  # 300 ms sooner than the end
+
+
+@on_session_loop
+async def test_a_caller_who_goes_on_after_a_pause_ends_with_more_than_was_paused_on(vad_model, sample_speech_16k):
+    signal = np.concatenate([_silence(0.5), sample_speech_16k, _silence(0.3), sample_speech_16k, _silence(1.5)])
+    events = [event for _, event in _feed(TurnDetector(vad_model, end_of_speech_ms=600, pause_ms=300), signal)]
+    assert [type(event) for event in events] == [SpeechStarted, SpeechPaused, SpeechPaused, SpeechEnded]
+    first_pause, second_pause, ended = events[1:]
+    assert first_pause.pcm16 != ended.pcm16 and len(first_pause.pcm16) < len(ended.pcm16) / 2 + 16000
+    assert second_pause.pcm16 == ended.pcm16
+
+
+def test_a_pause_must_fall_between_the_tail_and_the_end(vad_model):
+    with pytest.raises(ValueError, match="pause_ms 600 must be"):
+        TurnDetector(vad_model, end_of_speech_ms=600, pause_ms=600)
+    with pytest.raises(ValueError, match="pause_ms 100 must be at least tail_ms"):
+        TurnDetector(vad_model, pause_ms=100)
