@@ -4,14 +4,18 @@ The gateway runs in this process with the phone line on (demo bank, embedded sto
 Twilio's side is the test suite's Media Streams client (tests/channels/media_streams_client.py): it
 answers the signed incoming-call webhook, opens the signed WebSocket, speaks 20 ms μ-law frames in real
 time (caller speech synthesized with the packaged Piper voice) and plays the bot's audio back as Twilio
-does. Measured per utterance: from the caller's last speech frame to the first frame of the bot's audio
-(a holding phrase counts: it is what the caller hears), for one call and for three calls at once. Each
-call asks one thing after the welcome and hangs up when the answer starts (the knowledge base's answers
-run to half a minute of speech).
+does. Measured per utterance: from the caller's last audible sound to the first frame of the bot's audio
+(a holding phrase counts: it is what the caller hears). Piper ends each utterance with 200-320 ms of
+near-silence; the caller has stopped talking when it starts, so the clock starts at the last frame
+louder than 5% of the utterance's loudest (`trailing_quiet_s`), not at the last frame sent (the figures
+before 2026-11-25 evening started at the last frame, 200-320 ms late). For one call and for three calls
+at once. Each call asks one thing after the welcome and hangs up when the answer starts (the knowledge
+base's answers run to half a minute of speech).
 
 Where the time goes is shown from the parts: the turn detector waits `end_of_speech_ms` of silence before
-the turn counts as ended; then speech recognition (bench/voice_engines.py), the conversation turn
-(bench/turns.py) and synthesis of the first sentence (bench/voice_engines.py) run one after the other.
+the turn counts as ended, but speech recognition (bench/voice_engines.py) starts `recognise_after_ms`
+into that silence and is usually done by the end; then the conversation turn (bench/turns.py) and
+synthesis of the first sentence (bench/voice_engines.py) run one after the other.
 
 Run: `python -m bench.voice_calls` (part of `make bench`). Ends with lines `voice_first_audio_ms_p50_1=`...
 """
@@ -28,6 +32,7 @@ import time
 from pathlib import Path
 
 import aiohttp
+import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests" / "channels"))  # the Twilio side lives with the tests
@@ -41,6 +46,7 @@ from bot.appkeys import SPEECH  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 from gateway import create_app  # noqa: E402
 from tests.channels.served import serving  # noqa: E402
+from voice.audio import pcm16_to_float, ulaw_decode  # noqa: E402
 from voice.call import CallTiming, SpeechEngines  # noqa: E402
 from voice.models import whisper_model_dir  # noqa: E402
 from voice.stt import SpeechRecognizer  # noqa: E402
@@ -60,9 +66,16 @@ UTTERANCES = [
 UTTERANCES_PER_SETTING = 21  # at least 20, per the issue
 
 
+def trailing_quiet_s(frames: list[bytes]) -> float:
+    """How long `frames` go on after the last one louder than 5% of the loudest (20 ms frames)."""
+    loudness = [float(np.sqrt(np.mean(pcm16_to_float(ulaw_decode(frame)) ** 2))) for frame in frames]
+    last = max(i for i, value in enumerate(loudness) if value > 0.05 * max(loudness))
+    return (len(frames) - 1 - last) * 0.02
+
+
 async def one_call(http: aiohttp.ClientSession, url: str, frames: list[bytes]) -> float | None:
     """A call that asks one thing after the welcome and hangs up once the answer starts: seconds from the
-    caller's last speech frame to the first frame of the bot's audio (None: no audio within 30 s)."""
+    caller's last audible sound to the first frame of the bot's audio (None: no audio within 30 s)."""
     call_sid = new_call_sid()
     resp = await answer_call(http, url, incoming_call_params(call_sid, RAJESH))
     call = await TwilioCall.connect(http, url, parse_answer(await resp.text()), call_sid)
@@ -74,7 +87,7 @@ async def one_call(http: aiohttp.ClientSession, url: str, frames: list[bytes]) -
         while not call.audio_since(ended) and time.time() < deadline:
             await asyncio.sleep(0.005)
         heard = call.audio_since(ended)
-        return heard[0].at - ended if heard else None
+        return heard[0].at - (ended - trailing_quiet_s(frames)) if heard else None
     finally:
         await call.hang_up()
 
