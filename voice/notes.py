@@ -29,7 +29,7 @@ import numpy as np
 
 from i18n.numerals import to_ascii_digits
 from voice.audio import STT_RATE, float_to_pcm16, pcm16_to_float
-from voice.stt import MAX_TURN_S, SpeechRecognizer
+from voice.stt import MAX_TURN_S, NOTE, SpeechRecognizer
 from voice.tts import Synthesizer
 
 NOTE_RATE = 16_000
@@ -65,9 +65,9 @@ async def transcribe_note(recognizer: SpeechRecognizer, pcm16_16k: bytes, langua
     texts = []
     language = language_hint
     for window in note_windows(pcm16_16k):
-        transcript = await recognizer.transcribe(window, language)
+        transcript = await recognizer.transcribe(window, language, priority=NOTE)
         if language is None and transcript.language == "ur":
-            transcript = await recognizer.transcribe(window, "hi")
+            transcript = await recognizer.transcribe(window, "hi", priority=NOTE)
         language = language or transcript.language
         if transcript.text.strip():
             texts.append(transcript.text.strip())

@@ -25,19 +25,24 @@ languages' names, ...) as context, which Whisper otherwise hears as "UP I", "eno
 "1 lock" or "bangle": of the 199 words of those utterances, 7 came out different with it, against 14-26
 without it in the short window (Piper's voice varies from run to run) and 21 in the full window.
 
-Transcription runs in a worker thread, at most `concurrency` at a time (an asyncio.Semaphore), so the
-event loop, and with it every chat and every other call, never waits on the model; callers beyond the
-bound queue on the semaphore, not on the CPU. CTranslate2 gets `concurrency` workers so that those
+Transcription runs in a worker thread, at most `concurrency` at a time, so the event loop, and with it
+every chat and every other call, never waits on the model; transcriptions beyond the bound queue for a
+slot (`PrioritySlots`), not on the CPU. A caller on the line is waiting in silence and a WhatsApp voice
+note's sender is not, so a call's turn (`CALL`) is served before any note's window (`NOTE`) queued
+ahead of it; a note is transcribed window by window, so a call waits for one window at most. CTranslate2 gets `concurrency` workers so that those
 transcriptions really run in parallel, each with `cpu_threads` threads. The model loads once (at
 `start()`, or on first use), under a lock."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import heapq
+import itertools
 import re
 import threading
 import time
-from collections.abc import Collection
+from collections.abc import AsyncIterator, Collection
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -67,6 +72,8 @@ NO_SPEECH_PROBABILITY, LOW_LOG_PROBABILITY = 0.6, -1.0
 # Written as a sentence, with punctuation: the decoder continues in the style of what it is given.
 BANK_HOTWORDS = ("A call to the bank about UPI, NEFT, IMPS, a card PIN, an OTP, an EMI, KYC, a SIP, net banking, "
                  "one lakh or one crore rupees, in English, Hindi, Tamil, Telugu, Bengali or Marathi.")
+# Who waits for a transcription: lower is served first.
+CALL, NOTE = 0, 1
 _WORD = re.compile(r"[^\W_]+")
 # Our language codes that Whisper knows under another name, or not at all.
 _WHISPER_LANGUAGE = {"hinglish": "hi"}
@@ -93,7 +100,7 @@ class SpeechRecognizer:
         self._concurrency = concurrency
         self._beam_size = beam_size
         self._cpu_threads = cpu_threads
-        self._slots = asyncio.Semaphore(concurrency)
+        self._slots = PrioritySlots(concurrency)
         self._model: WhisperModel | None = None
         self._loading = threading.Lock()
 
@@ -101,12 +108,12 @@ class SpeechRecognizer:
         """Load the model now (in a thread) rather than on the first caller's turn."""
         await asyncio.to_thread(self._loaded)
 
-    async def transcribe(self, pcm16_16k: bytes, language_hint: str | None) -> Transcript:
+    async def transcribe(self, pcm16_16k: bytes, language_hint: str | None, *, priority: int = CALL) -> Transcript:
         """The text of one turn: 16-bit PCM at 16 kHz, at most MAX_TURN_S long."""
         audio = pcm16_to_float(pcm16_16k)
         if len(audio) > MAX_TURN_S * STT_RATE:
             raise ValueError(f"a turn of {len(audio) / STT_RATE:.1f} s; at most {MAX_TURN_S:.0f} s is transcribed")
-        async with self._slots:
+        async with self._slots.held(priority):
             return await asyncio.to_thread(self._transcribe, audio, language_hint)
 
     def _transcribe(self, audio: np.ndarray, language_hint: str | None) -> Transcript:
@@ -157,6 +164,42 @@ class SpeechRecognizer:
                                            cpu_threads=self._cpu_threads, num_workers=self._concurrency,
                                            local_files_only=True)
             return self._model
+
+
+class PrioritySlots:
+    """At most `size` holders at once; those waiting get a free slot by priority (lower first), then in
+    the order they came."""
+
+    def __init__(self, size: int) -> None:
+        self._free = size
+        self._order = itertools.count()
+        self._waiting: list[tuple[int, int, asyncio.Future[None]]] = []
+
+    @contextlib.asynccontextmanager
+    async def held(self, priority: int) -> AsyncIterator[None]:
+        if self._free > 0 and not self._waiting:
+            self._free -= 1
+        else:
+            turn: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            heapq.heappush(self._waiting, (priority, next(self._order), turn))
+            try:
+                await turn
+            except asyncio.CancelledError:
+                if turn.done() and not turn.cancelled():  # handed a slot just as it was cancelled
+                    self._release()
+                raise
+        try:
+            yield
+        finally:
+            self._release()
+
+    def _release(self) -> None:
+        while self._waiting:
+            _, _, turn = heapq.heappop(self._waiting)
+            if not turn.done():  # not cancelled while waiting
+                turn.set_result(None)
+                return
+        self._free += 1
 
 
 def repeats_itself(text: str) -> bool:

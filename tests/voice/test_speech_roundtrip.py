@@ -16,7 +16,7 @@ import pytest
 
 from voice.audio import LINE_FRAME_BYTES, STT_RATE, LineDecoder, float_to_pcm16, pcm16_to_float, resample
 import voice.stt
-from voice.stt import MAX_TURN_S, SHORT_WINDOW_S, repeats_itself, whisper_language
+from voice.stt import CALL, MAX_TURN_S, NOTE, SHORT_WINDOW_S, PrioritySlots, repeats_itself, whisper_language
 from voice.tts import MAX_TEXT_CHARS, NoVoice, Synthesizer
 
 on_session_loop = pytest.mark.asyncio(loop_scope="session")  # where the shared models live
@@ -216,3 +216,32 @@ async def test_a_caller_who_switches_to_english_in_a_hindi_call_is_still_underst
 async def test_a_reply_too_long_to_read_out_is_refused(synthesizer):
     with pytest.raises(ValueError, match="too long to read out"):
         await anext(synthesizer.stream("Your balance is fine. " * (MAX_TEXT_CHARS // 20), "en"))
+
+
+async def test_a_callers_turn_is_served_before_voice_notes_queued_ahead_of_it():
+    slots = PrioritySlots(1)
+    served: list[str] = []
+    release_first = asyncio.Event()
+
+    async def transcription(name: str, priority: int, hold: asyncio.Event | None = None) -> None:
+        async with slots.held(priority):
+            served.append(name)
+            if hold is not None:
+                await hold.wait()
+
+    first = asyncio.create_task(transcription("note 1", NOTE, release_first))
+    await asyncio.sleep(0)
+    waiting = [asyncio.create_task(transcription(name, priority))
+               for name, priority in (("note 2", NOTE), ("note 3", NOTE), ("call A", CALL), ("call B", CALL))]
+    cancelled = asyncio.create_task(transcription("hung up", CALL))
+    await asyncio.sleep(0)
+    cancelled.cancel()  # a caller who hung up while waiting gives up their place
+    release_first.set()
+    await asyncio.gather(first, *waiting)
+    assert served == ["note 1", "call A", "call B", "note 2", "note 3"]
+
+    async def free_again() -> bool:
+        async with slots.held(NOTE):
+            return True
+
+    assert await asyncio.wait_for(free_again(), 5)  # the slot came back (a leak would hang here)
