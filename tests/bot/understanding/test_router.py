@@ -197,10 +197,17 @@ def test_button_labels_map_exactly_in_every_language(router):
             assert router.route(f" {label} ") == Routed(intent, 1.0, ((intent, 1.0),)), label
 
 
-@pytest.mark.parametrize("text", ["what's the weather in Delhi", "asdf qwerty zxcv", "lkjhgf", "xyzzy plugh", ""])
-def test_gibberish_and_small_talk_are_below_the_clarify_threshold(router, text):
+@pytest.mark.parametrize("text", ["asdf qwerty zxcv", "lkjhgf", "xyzzy plugh", ""])
+def test_gibberish_is_below_the_clarify_threshold(router, text):
     routed = router.route(text)
     assert routed.confidence < CLARIFY_BELOW, routed
+
+
+@pytest.mark.parametrize("text", ["what's the weather in Delhi", "who is your favourite actor", "sing me a lullaby"])
+def test_small_talk_never_starts_a_request(router, text):
+    """Small talk is out of scope, confidently or not; what matters is that no workflow starts."""
+    routed = router.route(text)
+    assert routed.intent == OUT_OF_SCOPE or routed.confidence < CLARIFY_BELOW, routed
 
 
 def test_out_of_scope_rows_count_right_only_when_the_bot_would_not_act():
