@@ -327,9 +327,11 @@ async def _notify(step: Notify, sid: str, run: Run) -> Any:
             await services.notifier.send_email(customer.email, run.render(sid, "email_subject"),
                                                run.render(sid, "email_body"))
     except (NotifierUnavailable, BankingError, OSError) as e:
-        # The action itself is done and was confirmed in the chat; a lost SMS must not undo or hide it.
+        # The action itself is done and was confirmed in the chat; a lost SMS must not undo or hide it,
+        # but the reply must not promise it either: `on_failed` leads to one that says it was not sent.
         log.warning("workflow %s step %s: confirmation not sent: %s", run.workflow.id, sid, type(e).__name__)
         run.ctx.tools.append("notify.failed")
+        return step.on_failed or step.next or DONE
     return step.next or DONE
 
 

@@ -149,6 +149,9 @@ class Notify(_Step):
     sms: Text | None = None
     email: Email | None = None
     next: StepId | None = None
+    # Where to go when the message could not be sent (no channel, the provider refused): a reply that
+    # does not say "an SMS is on its way". Unset: `next`, as if it had been sent.
+    on_failed: StepId | None = None
 
 
 class Escalate(_Step):
@@ -538,7 +541,7 @@ def operation_of(step: Any) -> Operation | None:
 
 
 def step_targets(step: Any) -> Iterator[tuple[tuple, str]]:
-    for name in ("next", "fallback", "on_refused", "on_empty", "on_yes", "on_no", "empty"):
+    for name in ("next", "fallback", "on_refused", "on_empty", "on_failed", "on_yes", "on_no", "empty"):
         value = getattr(step, name, None)
         if value:
             yield (name,), value

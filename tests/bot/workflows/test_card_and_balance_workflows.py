@@ -25,6 +25,7 @@ from twilio_stand_in import post_signed as post_twilio  # noqa: E402
 from web_chat import latest_otp, new_session, say, texts  # noqa: E402
 
 from bot.appkeys import BANK, CHANNELS, LOOP, SETTINGS, STORES  # noqa: E402
+from bot.notify import NotifierUnavailable  # noqa: E402
 from channels.whatsapp_wire import sign as sign_meta  # noqa: E402
 from i18n.catalog import t  # noqa: E402
 from i18n.money import format_inr  # noqa: E402
@@ -122,6 +123,23 @@ async def test_block_on_web_needs_dob_then_a_confirm_and_blocks_in_a_later_turn(
     again = await say(client, session, "unblock my card")
     assert "6-digit OTP" in texts(again) and "date of birth" not in texts(again)
     assert await card_states(client, RAJESH_ID) == {"3056": "blocked", "9012": "active"}
+
+
+async def test_a_block_whose_confirmation_sms_fails_says_so_instead_of_promising_it(gateway, monkeypatch):
+    client = await gateway()
+    session = await new_session(client)
+    await chat(client, session, "I lost my card, please block it", "98123 45678", RAJESH_DOB, "debit card ending 3056")
+
+    async def refused(to: str, body: str) -> None:
+        raise NotifierUnavailable("the SMS provider refused the message")
+
+    monkeypatch.setattr(client.app[STORES].outbox, "send_sms", refused)
+    done = texts(await say(client, session, "yes"))
+    assert "Done: your card ending 3056 is blocked" in done  # the block itself stands
+    assert "on its way" not in done and "couldn't send the confirmation SMS" in done
+    assert await card_states(client, RAJESH_ID) == {"3056": "blocked", "9012": "active"}
+    tools = tools_of((await audit(client, conversation_of(session)))[-1])
+    assert "core.block_card" in tools and "notify.failed" in tools
 
 
 async def test_no_at_the_block_confirm_changes_nothing(gateway):

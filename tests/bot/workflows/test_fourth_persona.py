@@ -200,8 +200,8 @@ async def test_reload_changes_texts_and_a_waiting_confirm_still_completes(tmp_pa
     bank = client.server.app[BANK]
     waiting = await _at_block_confirm(client)
 
-    _edit(cards, 'en: "Done: your card ending {blocked.last4} is blocked.',
-          'en: "Blocked (reloaded text): your card ending {blocked.last4} is blocked.')
+    _edit(cards, 'en: "Done: your card ending {blocked.last4} is blocked. A confirmation SMS',
+          'en: "Blocked (reloaded text): your card ending {blocked.last4} is blocked. A confirmation SMS')
     _edit(cards, 'en: "Block your {card.kind|card_kind} card ending {card.last4} ({card.network}) now?',
           'en: "Reloaded: shall I block your {card.kind|card_kind} card ending {card.last4} ({card.network})?')
     status, body = await _reload(client)

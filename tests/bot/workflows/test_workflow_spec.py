@@ -121,6 +121,17 @@ def test_next_to_a_step_that_does_not_exist(tmp_path):
     assert_names(refused(path), path, "next: finished", "steps.block.next", "'finished' is not a step")
 
 
+def test_a_notify_steps_on_failed_must_be_a_step(tmp_path):
+    notify = ('block: {type: api_call, operation: block_card, args: {card: card}, save_as: blocked, next: sms}\n'
+              '  sms: {type: notify, sms: {en: "Blocked.", hi: "ब्लॉक।"}, next: done, on_failed: unsent}')
+    base = PROBE.replace("block: {type: api_call, operation: block_card, args: {card: card}, save_as: blocked, next: done}",
+                         notify)
+    path = write(tmp_path / "wf", base)
+    assert_names(refused(path), path, "on_failed: unsent", "steps.sms.on_failed", "'unsent' is not a step")
+    path = write(tmp_path / "ok", base.replace("on_failed: unsent", "on_failed: none"))
+    assert load_workflow(path).steps["sms"].on_failed == "none"
+
+
 def test_goto_and_intent_entry_that_do_not_exist(tmp_path):
     path = broken(tmp_path, "goto: ask", "goto: asks")
     assert_names(refused(path), path, "goto: asks", "steps.route.branches.0.goto", "'asks' is not a step")
