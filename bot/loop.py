@@ -146,7 +146,8 @@ class ConversationLoop:
         channel = self.channels.get(msg.channel)
         phone_sender = channel is not None and channel.capabilities.phone_sender
         ctx = TurnContext(text=msg.text, channel=msg.channel, conversation=key, now=time.time(),
-                          services=self.services.for_turn(), sender_phone=msg.sender if phone_sender else None)
+                          services=self.services.for_turn(), sender_phone=msg.sender if phone_sender else None,
+                          language_hint=msg.language_hint)
         # A workflow may run many steps in one turn (each is a LangGraph step); the engine bounds them itself.
         config = {"configurable": {"thread_id": key}, "recursion_limit": 100}
         state: dict = {}

@@ -1,7 +1,7 @@
 """The web chat channel: HTTP and WebSocket endpoints for the embeddable widget.
 
     POST /web/session   -> {"session": "<id>"}            a new signed session id
-    POST /web/messages  {"session", "text", "id"?}        -> {"replies": [{"text", "buttons"}], "language"}
+    POST /web/messages  {"session", "text", "id"?, "language"?} -> {"replies": [{"text", "buttons"}], "language"}
     GET  /web/ws        WebSocket: hello / message in; history / typing / reply / done / error out
     GET  /web/strings?lang=<code>                          -> {"language", "strings": {widget_* key: text}}
     GET  /widget.js     the web component (one <script> tag embeds it)
@@ -40,6 +40,8 @@ STATIC = Path(__file__).resolve().parent / "web_static"
 MAX_BODY = 16 * 1024
 _ID = re.compile(r"^[A-Za-z0-9_.:\-]{1,128}$")
 # Control characters and lone surrogates: no customer types them, and no store can keep them.
+# A BCP 47 tag ("hi", "ta-IN", "hi-Latn") or a POSIX locale ("mr_IN"), or a catalog code ("hinglish").
+_LANGUAGE_TAG = re.compile(r"^[A-Za-z]{2,8}([-_][A-Za-z0-9]{1,8}){0,4}$")
 _UNSTORABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 MAX_IN_FLIGHT_PER_SOCKET = 8
 WIDGET_KEYS = tuple(key for key in MESSAGES if key.startswith("widget_"))
@@ -126,13 +128,18 @@ class WebChannel:
             raise BadRequest(413, "text_too_long", f"Messages are limited to {self.max_text} characters.")
         if _UNSTORABLE.search(text):
             raise BadRequest(400, "invalid_text", "The message contains control characters; please retype it.")
+        language = payload.get("language")  # the page's language: the bot's first if the text has none
+        if language is not None and (not isinstance(language, str) or not _LANGUAGE_TAG.match(language)):
+            raise BadRequest(400, "invalid_language",
+                             "The field 'language' must be a language tag such as 'hi' or 'ta-IN'.")
         msg_id = payload.get("id")
         if msg_id is None:
             msg_id = uuid.uuid4().hex
         elif not isinstance(msg_id, str) or not _ID.match(msg_id):
             raise BadRequest(400, "invalid_id", "The field 'id' must be 1-128 characters of A-Z a-z 0-9 _ . : -")
         return InboundMessage(channel="web", conversation=conversation, sender=conversation, text=text.strip(),
-                              message_id=msg_id, received_at=datetime.now(timezone.utc))
+                              message_id=msg_id, received_at=datetime.now(timezone.utc),
+                              language_hint=catalog_language(language))
 
 
 async def read_json(request: web.Request) -> object:
@@ -247,7 +254,8 @@ def setup_web_routes(app: web.Application) -> None:
                         await ws.send_json({"type": "error", "error": "no_session", "message": "Say hello first."})
                         continue
                     try:
-                        msg = channel.parse({"session": session, "text": data.get("text"), "id": data.get("id")})
+                        msg = channel.parse({"session": session, "text": data.get("text"), "id": data.get("id"),
+                                             "language": data.get("language")})
                     except BadRequest as e:
                         await ws.send_json({"type": "error", "error": e.error, "message": e.message,
                                             "in_reply_to": data.get("id")})
@@ -295,16 +303,21 @@ async def _answer(loop, channel: WebChannel, ws: web.WebSocketResponse, msg: Inb
 
 
 def widget_language(requested: str | None) -> str:
+    """The catalog language for a requested code (`catalog_language`); anything else gets English."""
+    return catalog_language(requested) or SOURCE_LANGUAGE
+
+
+def catalog_language(requested: str | None) -> str | None:
     """The catalog language for a requested code: a catalog's own code ("hinglish"), else the primary
     subtag of a BCP 47 or POSIX locale ("hi-IN", "ta_IN", "en-GB"); Hindi in Latin script ("hi-Latn",
-    what the widget marks Hinglish with) is Hinglish. Anything else gets English."""
+    what the widget marks Hinglish with) is Hinglish. None for a language without a catalog."""
     code = (requested or "").strip().lower().replace("_", "-")
     if code in CATALOG_LANGUAGES:
         return code
     primary, *subtags = code.split("-")
     if primary == "hi" and "latn" in subtags:
         return "hinglish"
-    return primary if primary in CATALOG_LANGUAGES else SOURCE_LANGUAGE
+    return primary if primary in CATALOG_LANGUAGES else None
 
 
 def latest_language(records: list[AuditRecord]) -> str | None:

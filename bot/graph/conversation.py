@@ -50,7 +50,8 @@ TIERS = ("standard", "preferred", "premium", "private")
 
 
 def _lang(state: Mapping[str, Any], ctx: TurnContext) -> str:
-    return state.get("language") or ctx.services.persona.default_language
+    """The conversation's language; before it has one, the channel's hint, else the persona's default."""
+    return state.get("language") or ctx.language_hint or ctx.services.persona.default_language
 
 
 # When a persona cannot answer in the detected language: the nearest it can (a Devanagari reader of

@@ -84,6 +84,9 @@ class TurnContext:
     language_switch: str | None = None  # the language the customer explicitly asked for in this message
     clarify: list[str] = field(default_factory=list)  # likely intents to offer when the router is unsure
     sender_phone: str | None = None  # E.164, on channels whose sender is a phone number
+    # The language the channel expects (the web page's): the conversation's until the customer's own
+    # words say otherwise. Only a first message with no language of its own ("ok", "1234") follows it.
+    language_hint: str | None = None
 
     def reply(self, text: str, buttons: tuple[str, ...] | list[str] = ()) -> None:
         self.replies.append(OutboundMessage(text, tuple(buttons)))

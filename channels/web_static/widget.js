@@ -911,7 +911,7 @@
           var m = this._outbox[i];
           if (m.socket === this._serial || m.inflight) continue;
           if (++m.tries > MAX_SENDS) { this._giveUp(m); i--; continue; }
-          ws.send(JSON.stringify({ type: 'message', text: m.text, id: m.id }));
+          ws.send(JSON.stringify({ type: 'message', text: m.text, id: m.id, language: this._pageLanguage() }));
           m.socket = this._serial;
           m.transmitted = true;
           sent = true;
@@ -935,7 +935,8 @@
       msg.transmitted = true;
       this._showTyping();
       var post = function (session) {
-        return postJSON(server + '/web/messages', { session: session, text: msg.text, id: msg.id })
+        return postJSON(server + '/web/messages', { session: session, text: msg.text, id: msg.id,
+                                                    language: self._pageLanguage() })
           .then(function (r) { return { r: r, session: session }; });
       };
       getSession(server).then(post).then(function (res) {

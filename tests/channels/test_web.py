@@ -293,6 +293,7 @@ async def test_forged_or_expired_session_is_refused_and_nothing_is_stored(gatewa
         (None, "application/json", 400, "missing_text"),  # session but no text
         ("too_long", "application/json", 413, "text_too_long"),
         ("bad_id", "application/json", 400, "invalid_id"),
+        ("bad_language", "application/json", 400, "invalid_language"),
         (b"{" + b" " * 20000 + b"}", "application/json", 413, "body_too_large"),
         ("control", "application/json", 400, "invalid_text"),
         ("surrogate", "application/json", 400, "invalid_text"),
@@ -311,12 +312,35 @@ async def test_bad_input_gets_a_clear_error_and_stores_nothing(gateway, body, co
         body = b'{"session": "%s", "text": "hi \\ud800"}' % session.encode()
     elif body == "bad_id":
         body = json.dumps({"session": session, "text": "hi", "id": "bad id with spaces"}).encode()
+    elif body == "bad_language":
+        body = json.dumps({"session": session, "text": "hi", "language": "<script>"}).encode()
     before = table_counts(_data_dir(client))
     resp = await client.post("/web/messages", data=body, headers={"Content-Type": content_type})
     assert resp.status == status
     payload = await resp.json()
     assert payload["error"] == error and payload["message"]
     assert table_counts(_data_dir(client)) == before
+
+
+async def _first_reply_language(client, text: str, language: object) -> str:
+    resp = await client.post("/web/messages", json={"session": await new_session(client), "text": text,
+                                                    "language": language})
+    assert resp.status == 200, await resp.text()
+    return (await resp.json())["language"]
+
+
+async def test_the_pages_language_answers_a_first_message_that_has_none(gateway):
+    """The widget sends its page's language: a first "ok" on a Tamil page is answered in Tamil, but words
+    in a language of their own are answered in that language, and a page language without a catalog
+    changes nothing."""
+    client = await gateway()
+    assert await _first_reply_language(client, "ok", "ta-IN") == "ta"
+    assert await _first_reply_language(client, "1234", "hi") == "hi"
+    assert await _first_reply_language(client, "ok", "hi-Latn") == "hinglish"
+    assert await _first_reply_language(client, "ok", None) == "en"
+    assert await _first_reply_language(client, "ok", "fr-FR") == "en"
+    assert await _first_reply_language(client, "what is my balance", "ta") == "en"
+    assert await _first_reply_language(client, "मेरा बैलेंस क्या है", "ta") == "hi"
 
 
 async def test_audit_trail_is_append_only_and_masked(gateway):

@@ -7,6 +7,7 @@ channels/web_static/widget.js). Playwright's CSS selectors pierce the widget's o
 from __future__ import annotations
 
 import os
+import re
 from contextlib import asynccontextmanager
 
 import pytest
@@ -198,6 +199,20 @@ async def test_widget_chrome_speaks_the_language_of_its_lang_attribute(live_gate
         await page.evaluate("document.querySelector('sahayak-chat').setAttribute('lang', 'bn-IN')")
         await expect(page.locator('[data-role="end"]')).to_have_text(MESSAGES["widget_end_chat"]["bn"])
         await expect(page.locator('[data-role="panel"]')).to_have_attribute("lang", "bn")
+        assert page.errors == []
+
+
+async def test_a_first_ok_on_a_tamil_page_is_answered_in_tamil(live_gateway):
+    """The widget sends its language with each message; a first message with no language of its own
+    ("ok") is answered in it, so the bot's replies match the widget's chrome."""
+    async with browser_page() as page:
+        await mount_widget(page, live_gateway, 'lang="ta"')
+        await expect(page.locator('[data-role="status"]')).to_have_attribute("data-state", "online")
+        await send(page, "ok")
+        await wait_for_turn(page, "ok")
+        reply = await page.locator('[data-role="message"][data-from="bot"]').last.inner_text()
+        assert re.search("[\u0B80-\u0BFF]", reply), reply  # Tamil script
+        await expect(page.locator('[data-role="panel"]')).to_have_attribute("lang", "ta")
         assert page.errors == []
 
 
