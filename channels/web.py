@@ -40,8 +40,7 @@ STATIC = Path(__file__).resolve().parent / "web_static"
 MAX_BODY = 16 * 1024
 _ID = re.compile(r"^[A-Za-z0-9_.:\-]{1,128}$")
 # Control characters and lone surrogates: no customer types them, and no store can keep them.
-# A BCP 47 tag ("hi", "ta-IN", "hi-Latn") or a POSIX locale ("mr_IN"), or a catalog code ("hinglish").
-_LANGUAGE_TAG = re.compile(r"^[A-Za-z]{2,8}([-_][A-Za-z0-9]{1,8}){0,4}$")
+MAX_LANGUAGE_CHARS = 64  # a page's lang attribute; only its catalog language is kept
 _UNSTORABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 MAX_IN_FLIGHT_PER_SOCKET = 8
 WIDGET_KEYS = tuple(key for key in MESSAGES if key.startswith("widget_"))
@@ -128,10 +127,14 @@ class WebChannel:
             raise BadRequest(413, "text_too_long", f"Messages are limited to {self.max_text} characters.")
         if _UNSTORABLE.search(text):
             raise BadRequest(400, "invalid_text", "The message contains control characters; please retype it.")
-        language = payload.get("language")  # the page's language: the bot's first if the text has none
-        if language is not None and (not isinstance(language, str) or not _LANGUAGE_TAG.match(language)):
+        # The page's language: the bot's first if the text has none. Whatever a page declares ("ta-IN",
+        # "en_US.UTF-8", "x-klingon") is read for a catalog language or ignored, never refused: a
+        # customer must not lose their messages to the page's markup.
+        language = payload.get("language")
+        if language is not None and (not isinstance(language, str) or len(language) > MAX_LANGUAGE_CHARS):
             raise BadRequest(400, "invalid_language",
-                             "The field 'language' must be a language tag such as 'hi' or 'ta-IN'.")
+                             f"The field 'language' must be a language tag of at most {MAX_LANGUAGE_CHARS} "
+                             "characters, such as 'hi' or 'ta-IN'.")
         msg_id = payload.get("id")
         if msg_id is None:
             msg_id = uuid.uuid4().hex

@@ -274,6 +274,7 @@ class CallSession:
         self._overlap: TurnDetector | None = None  # is the caller still talking over the bot?
         self._mute_samples = 0
         self._early: _EarlyTranscript | None = None  # the turn being heard, recognised at its last pause
+        self._early_transcripts: set[asyncio.Future] = set()  # not yet done: cancelled when the call ends
         self._inbox: asyncio.Queue[_CallerTurn | _Announcement] = asyncio.Queue(maxsize=MAX_WAITING_TURNS)
         self._worker: asyncio.Task | None = None
         self._side_tasks: set[asyncio.Task] = set()
@@ -327,7 +328,7 @@ class CallSession:
         # The tones are in the audio: drop the turn being heard and skip the tone's tail.
         self._detector, self._detector_s = self._new_detector(), 0.0
         self._overlap_from, self._overlap = None, None
-        self._early = None
+        self._drop_early()
         self._mute_samples = int(self._timing.keypad_mute_s * STT_RATE)
         if self._speaking():
             self._spawn(self._barge_in())
@@ -362,8 +363,8 @@ class CallSession:
         self._closed = True
         if self._keypad_timer is not None:
             self._keypad_timer.cancel()
-        early = self._early.transcript if self._early is not None else None
-        tasks = [task for task in (self._worker, self._playback, early, *self._side_tasks) if task is not None]
+        tasks = [task for task in (self._worker, self._playback, *self._early_transcripts, *self._side_tasks)
+                 if task is not None]
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
@@ -408,13 +409,25 @@ class CallSession:
             self._enqueue(_CallerTurn(self._now(), pcm16=event.pcm16, heard=heard))
 
     def _recognise_early(self, pcm16: bytes) -> None:
-        """Start recognising the turn so far. An earlier early transcript of this turn (the caller
-        went on after a pause) is left to finish and dropped: cancelling would free its recognizer slot
-        while its thread still runs."""
+        """Start recognising the turn so far, instead of an earlier pause's (the caller went on): that
+        one is cancelled, which takes it out of the recognizer's queue if it has not started (if it
+        has, the recognizer keeps its slot until the thread is done)."""
+        self._drop_early()
         language = self._stt_language()
         transcript = asyncio.ensure_future(self._engines.recognizer.transcribe(pcm16, language))
-        transcript.add_done_callback(_quietly)
+        self._early_transcripts.add(transcript)
+        transcript.add_done_callback(self._early_done)
         self._early = _EarlyTranscript(pcm16, language, transcript)
+
+    def _drop_early(self) -> None:
+        if self._early is not None:
+            self._early.transcript.cancel()
+            self._early = None
+
+    def _early_done(self, transcript: asyncio.Future) -> None:
+        self._early_transcripts.discard(transcript)
+        if not transcript.cancelled() and transcript.exception() is not None:
+            log.debug("call %s: an early transcript failed: %s", self._call_id, type(transcript.exception()).__name__)
 
     async def _judge_overlap(self, pcm16: bytes, ended_at: float) -> None:
         """Short speech over the bot: a backchannel is let be; anything else stops the bot (if it is
@@ -647,12 +660,6 @@ class CallSession:
     @staticmethod
     def _now() -> float:
         return asyncio.get_running_loop().time()
-
-
-def _quietly(future: asyncio.Future) -> None:
-    """An early transcript nobody waits for any more: its failure is of no consequence, not an error."""
-    if not future.cancelled() and future.exception() is not None:
-        log.debug("an early transcript failed: %s", type(future.exception()).__name__)
 
 
 async def _each(frames: Sequence[bytes]) -> AsyncIterator[bytes]:

@@ -62,9 +62,6 @@ WINDOW_MARGIN_S = 1.0  # silence the short window keeps after the speech, so the
 # (a turn from the VAD has its pre-roll anyway; a voice note may not).
 LEAD_S = 0.3
 FRAMES_PER_S = 100  # Whisper's log-Mel frames (10 ms hop)
-# Decoding stops after this many tokens a second of speech: English runs at about 4, Devanagari and
-# other Indic scripts at several times that (Whisper's byte-level tokens). Reaching it means a loop.
-TOKENS_PER_S = 25
 MAX_REPETITION = 2.4  # zlib compression ratio above which the text repeats itself (Whisper's threshold)
 # Whisper's test for "this was not speech": both a likely no-speech token and an unsure decoding.
 NO_SPEECH_PROBABILITY, LOW_LOG_PROBABILITY = 0.6, -1.0
@@ -74,7 +71,9 @@ BANK_HOTWORDS = ("A call to the bank about UPI, NEFT, IMPS, a card PIN, an OTP, 
                  "one lakh or one crore rupees, in English, Hindi, Tamil, Telugu, Bengali or Marathi.")
 # Who waits for a transcription: lower is served first.
 CALL, NOTE = 0, 1
-_WORD = re.compile(r"[^\W_]+")
+# Word breaks for the loop test: spaces and punctuation (not \w, which splits Indic words at their
+# vowel signs: "माझे" is one word, not "म", "झ").
+_BREAKS = re.compile(r"[\s.,!?;:…\"'“”‘’()\[\]\-–—।॥]+")
 # Our language codes that Whisper knows under another name, or not at all.
 _WHISPER_LANGUAGE = {"hinglish": "hi"}
 
@@ -113,8 +112,17 @@ class SpeechRecognizer:
         audio = pcm16_to_float(pcm16_16k)
         if len(audio) > MAX_TURN_S * STT_RATE:
             raise ValueError(f"a turn of {len(audio) / STT_RATE:.1f} s; at most {MAX_TURN_S:.0f} s is transcribed")
-        async with self._slots.held(priority):
-            return await asyncio.to_thread(self._transcribe, audio, language_hint)
+        await self._slots.acquire(priority)
+        work = asyncio.ensure_future(asyncio.to_thread(self._transcribe, audio, language_hint))
+        # The slot is the CPU: it is freed when the thread is done, even if the caller stops waiting
+        # (a call that hangs up, an early transcript that is no longer wanted), never before.
+        work.add_done_callback(self._finished)
+        return await asyncio.shield(work)
+
+    def _finished(self, work: asyncio.Future) -> None:
+        self._slots.release()
+        if not work.cancelled():
+            work.exception()  # retrieved: whoever stopped waiting does not want it, and it is not lost
 
     def _transcribe(self, audio: np.ndarray, language_hint: str | None) -> Transcript:
         started = time.perf_counter()
@@ -142,18 +150,16 @@ class SpeechRecognizer:
         features = pad_or_trim(model.feature_extractor(audio), int(SHORT_WINDOW_S * FRAMES_PER_S))
         tokenizer = Tokenizer(model.hf_tokenizer, model.model.is_multilingual, task="transcribe", language=language)
         prompt = model.get_prompt(tokenizer, [], without_timestamps=True, hotwords=self._hotwords)
-        budget = 8 + int(TOKENS_PER_S * len(audio) / STT_RATE)
+        # The model's own length limit, as faster-whisper gives it: a shorter one would cut off a long
+        # turn in an Indic script (30-40 tokens a second of speech) without a sign.
         result = model.model.generate(
             model.encode(features), [prompt], beam_size=self._beam_size, return_scores=True,
             return_no_speech_prob=True, suppress_blank=True,
-            suppress_tokens=list(get_suppressed_tokens(tokenizer, [-1])),
-            max_length=len(prompt) + budget)[0]
+            suppress_tokens=list(get_suppressed_tokens(tokenizer, [-1])), max_length=model.max_length)[0]
         tokens = result.sequences_ids[0]
-        if len(tokens) >= budget:
-            return None
         text = tokenizer.decode(tokens).strip()
         average_log_probability = result.scores[0] * len(tokens) / (len(tokens) + 1)
-        if result.no_speech_prob > NO_SPEECH_PROBABILITY and average_log_probability < LOW_LOG_PROBABILITY:
+        if result.no_speech_prob > NO_SPEECH_PROBABILITY and average_log_probability <= LOW_LOG_PROBABILITY:
             return ""
         return None if repeats_itself(text) else text
 
@@ -177,23 +183,27 @@ class PrioritySlots:
 
     @contextlib.asynccontextmanager
     async def held(self, priority: int) -> AsyncIterator[None]:
-        if self._free > 0 and not self._waiting:
-            self._free -= 1
-        else:
-            turn: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-            heapq.heappush(self._waiting, (priority, next(self._order), turn))
-            try:
-                await turn
-            except asyncio.CancelledError:
-                if turn.done() and not turn.cancelled():  # handed a slot just as it was cancelled
-                    self._release()
-                raise
+        await self.acquire(priority)
         try:
             yield
         finally:
-            self._release()
+            self.release()
 
-    def _release(self) -> None:
+    async def acquire(self, priority: int) -> None:
+        """Wait for a slot; the caller must `release` it. Cancelled while waiting: no slot is held."""
+        if self._free > 0 and not self._waiting:
+            self._free -= 1
+            return
+        turn: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        heapq.heappush(self._waiting, (priority, next(self._order), turn))
+        try:
+            await turn
+        except asyncio.CancelledError:
+            if turn.done() and not turn.cancelled():  # handed a slot just as it was cancelled
+                self.release()
+            raise
+
+    def release(self) -> None:
         while self._waiting:
             _, _, turn = heapq.heappop(self._waiting)
             if not turn.done():  # not cancelled while waiting
@@ -206,7 +216,7 @@ def repeats_itself(text: str) -> bool:
     """A decoder stuck in a loop: the same three words twice, one word four times running, or text
     that compresses like a repetition. (A caller who says the same thing twice costs only a second,
     full-window decoding, which is then taken as it is.)"""
-    words = _WORD.findall(text.lower())
+    words = _BREAKS.sub(" ", text.lower()).split()
     trigrams = list(zip(words, words[1:], words[2:]))
     if len(set(trigrams)) < len(trigrams):
         return True

@@ -162,11 +162,11 @@ class TurnDetector:
             self._silence_since = index
         if self._silence_since is not None and index + 1 - self._silence_since >= self._end_windows:
             return self._end(self._turn, cut_short=False)
+        if len(self._turn) >= self._max_windows:
+            return self._end(self._turn, cut_short=True)
         if (self._confirmed and self._silence_since is not None
                 and index + 1 - self._silence_since == self._pause_windows):
             return SpeechPaused(at_s=self._silence_since * WINDOW_MS / 1000, pcm16=self._heard_until_silence())
-        if len(self._turn) >= self._max_windows:
-            return self._end(self._turn, cut_short=True)
         return self._confirm()
 
     def _confirm(self) -> SpeechStarted | None:

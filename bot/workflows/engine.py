@@ -315,24 +315,35 @@ async def _call(step: ApiCall | AiAnalysis, sid: str, run: Run) -> Any:
 
 
 async def _notify(step: Notify, sid: str, run: Run) -> Any:
+    """The SMS and the email are sent independently (a failed SMS does not stop the email). The action
+    itself is done and was confirmed in the chat; a lost message must not undo or hide it, but the reply
+    must not promise it either: when any message was not sent, `on_failed` leads to one that says so."""
     services = run.ctx.services
+    sends = []
     try:
         run.ctx.tools.append("core.get_customer")
         customer = await services.bank.get_customer(str(run.get("customer_id")))
-        if step.sms is not None:
-            run.ctx.tools.append("notify.sms")
-            await services.notifier.send_sms(customer.mobile, run.render(sid, "sms"))
-        if step.email is not None and customer.email:
-            run.ctx.tools.append("notify.email")
-            await services.notifier.send_email(customer.email, run.render(sid, "email_subject"),
-                                               run.render(sid, "email_body"))
-    except (NotifierUnavailable, BankingError, OSError) as e:
-        # The action itself is done and was confirmed in the chat; a lost SMS must not undo or hide it,
-        # but the reply must not promise it either: `on_failed` leads to one that says it was not sent.
-        log.warning("workflow %s step %s: confirmation not sent: %s", run.workflow.id, sid, type(e).__name__)
-        run.ctx.tools.append("notify.failed")
-        return step.on_failed or step.next or DONE
-    return step.next or DONE
+    except (BankingError, OSError) as e:
+        return _not_sent(step, sid, run, e)
+    if step.sms is not None:
+        sends.append(("notify.sms", lambda: services.notifier.send_sms(customer.mobile, run.render(sid, "sms"))))
+    if step.email is not None and customer.email:
+        sends.append(("notify.email", lambda: services.notifier.send_email(
+            customer.email, run.render(sid, "email_subject"), run.render(sid, "email_body"))))
+    failed = None
+    for tool, send in sends:
+        run.ctx.tools.append(tool)
+        try:
+            await send()
+        except (NotifierUnavailable, BankingError, OSError) as e:
+            failed = e
+    return _not_sent(step, sid, run, failed) if failed is not None else (step.next or DONE)
+
+
+def _not_sent(step: Notify, sid: str, run: Run, error: Exception) -> Any:
+    log.warning("workflow %s step %s: confirmation not sent: %s", run.workflow.id, sid, type(error).__name__)
+    run.ctx.tools.append("notify.failed")
+    return step.on_failed or step.next or DONE
 
 
 async def _escalate(step: Escalate, sid: str, run: Run) -> Any:

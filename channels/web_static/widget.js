@@ -557,9 +557,13 @@
       return key ? this._t(key) : (asText(body.message) || this._t(fallbackKey));
     }
 
-    _pageLanguage() {
+    _pageLanguage() { return this._declaredLanguage() || 'en'; }
+
+    // The language the widget or its page declares, or null: sent with each message, so that a first
+    // "ok" is answered in it. An undeclared page sends none (the bank's default language stands).
+    _declaredLanguage() {
       var own = (this.getAttribute('lang') || '').trim();
-      return own || (document.documentElement.getAttribute('lang') || '').trim() || 'en';
+      return own || (document.documentElement.getAttribute('lang') || '').trim() || null;
     }
 
     // Show the widget's texts in `code` (the page's language, or the conversation's when it changes).
@@ -911,7 +915,7 @@
           var m = this._outbox[i];
           if (m.socket === this._serial || m.inflight) continue;
           if (++m.tries > MAX_SENDS) { this._giveUp(m); i--; continue; }
-          ws.send(JSON.stringify({ type: 'message', text: m.text, id: m.id, language: this._pageLanguage() }));
+          ws.send(JSON.stringify({ type: 'message', text: m.text, id: m.id, language: this._declaredLanguage() }));
           m.socket = this._serial;
           m.transmitted = true;
           sent = true;
@@ -936,7 +940,7 @@
       this._showTyping();
       var post = function (session) {
         return postJSON(server + '/web/messages', { session: session, text: msg.text, id: msg.id,
-                                                    language: self._pageLanguage() })
+                                                    language: self._declaredLanguage() })
           .then(function (r) { return { r: r, session: session }; });
       };
       getSession(server).then(post).then(function (res) {

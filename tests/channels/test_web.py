@@ -313,7 +313,7 @@ async def test_bad_input_gets_a_clear_error_and_stores_nothing(gateway, body, co
     elif body == "bad_id":
         body = json.dumps({"session": session, "text": "hi", "id": "bad id with spaces"}).encode()
     elif body == "bad_language":
-        body = json.dumps({"session": session, "text": "hi", "language": "<script>"}).encode()
+        body = json.dumps({"session": session, "text": "hi", "language": ["hi"]}).encode()
     before = table_counts(_data_dir(client))
     resp = await client.post("/web/messages", data=body, headers={"Content-Type": content_type})
     assert resp.status == status
@@ -339,6 +339,8 @@ async def test_the_pages_language_answers_a_first_message_that_has_none(gateway)
     assert await _first_reply_language(client, "ok", "hi-Latn") == "hinglish"
     assert await _first_reply_language(client, "ok", None) == "en"
     assert await _first_reply_language(client, "ok", "fr-FR") == "en"
+    assert await _first_reply_language(client, "ok", "en_US.UTF-8") == "en"  # odd markup: read, not refused
+    assert await _first_reply_language(client, "ok", "x-klingon") == "en"
     assert await _first_reply_language(client, "what is my balance", "ta") == "en"
     assert await _first_reply_language(client, "मेरा बैलेंस क्या है", "ta") == "hi"
 

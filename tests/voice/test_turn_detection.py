@@ -115,3 +115,14 @@ def test_a_pause_must_fall_between_the_tail_and_the_end(vad_model):
         TurnDetector(vad_model, end_of_speech_ms=600, pause_ms=600)
     with pytest.raises(ValueError, match="pause_ms 100 must be at least tail_ms"):
         TurnDetector(vad_model, pause_ms=100)
+
+
+@on_session_loop
+async def test_no_turn_outgrows_its_bound_even_when_a_pause_falls_on_it(vad_model, sample_speech_16k):
+    """A pause announced on the very window that reaches the bound must not let the turn grow past it."""
+    speech = np.concatenate([sample_speech_16k, _silence(0.35)] * 3 + [_silence(1.0)])
+    for bound_windows in range(20, 120, 3):
+        bound_s = bound_windows * WINDOW / STT_RATE
+        detector = TurnDetector(vad_model, max_utterance_s=bound_s, pause_ms=300)
+        ended = [event for _, event in _feed(detector, speech) if isinstance(event, SpeechEnded)]
+        assert ended and all(event.duration_s <= bound_s + 1e-9 for event in ended), bound_s

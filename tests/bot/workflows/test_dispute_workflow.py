@@ -24,6 +24,7 @@ from babel.dates import format_date
 from bot.appkeys import BANK, LOOP, STORES
 from bot.banking.demo import DemoBank
 from bot.banking.demo_seed import build_seed
+from bot.notify import NotifierUnavailable
 from bot.workflows import rbi, risk
 from bot.workflows.operations import IST
 from i18n.money import format_inr
@@ -209,6 +210,25 @@ async def test_zero_liability_records_the_dispute_before_replying_and_confirms_b
     [email] = await outbox.read(RAJESH_EMAIL)
     assert email["kind"] == "email" and email["subject"] == f"Dispute {case.reference} recorded"
     assert f"Shadow credit (if eligible) by {_date(timeline.shadow_credit_by)}" in email["body"]
+
+
+async def test_a_failed_sms_still_sends_the_email_and_the_reply_does_not_claim_both(gateway, monkeypatch):
+    client = await gateway()
+    app = client.server.app
+    session = await new_session(client)
+    listing = await _start(client, session, "I don't recognise a transaction", RAJESH, RAJESH_MOBILE)
+    await say(client, session, _button(listing, "Swiggy"))
+
+    async def refused(to: str, body: str) -> None:
+        raise NotifierUnavailable("the SMS provider refused the message")
+
+    monkeypatch.setattr(app[STORES].outbox, "send_sms", refused)
+    reply = texts(await say(client, session, "Yes"))
+    [case] = await app[STORES].cases.for_conversation(_conversation(session))
+    assert f"Your dispute is recorded: reference {case.reference}" in reply  # recorded whatever the SMS did
+    assert "I've sent the details" not in reply and "couldn't send all of the details" in reply
+    [email] = await app[STORES].outbox.read(RAJESH_EMAIL)  # the email went, though the SMS did not
+    assert email["subject"] == f"Dispute {case.reference} recorded"
 
 
 # ------------------------------------------------------------------------ 3. a suspicious pattern
