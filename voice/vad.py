@@ -35,8 +35,6 @@ import os
 from dataclasses import dataclass
 
 import numpy as np
-import onnxruntime
-from faster_whisper.utils import get_assets_path
 
 from voice.audio import STT_RATE, float_to_pcm16, pcm16_to_float
 
@@ -49,6 +47,9 @@ class SileroVad:
     """The packaged Silero model, loaded once; `score` one window given the call's state."""
 
     def __init__(self) -> None:
+        import onnxruntime  # here, not at the top: a gateway without the phone line never loads it
+        from faster_whisper.utils import get_assets_path
+
         options = onnxruntime.SessionOptions()
         options.inter_op_num_threads = 1
         options.intra_op_num_threads = 1  # one window is tiny: threads would cost more than they save

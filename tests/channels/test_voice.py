@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import subprocess
 import sys
 import threading
 import time
@@ -16,6 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import aiohttp
+import faster_whisper
+import piper
 import pytest
 import pytest_asyncio
 from aiohttp import web
@@ -36,8 +39,6 @@ from gateway import create_app  # noqa: E402
 from tests.channels.served import serving  # noqa: E402
 from voice.audio import LineDecoder  # noqa: E402
 from voice.call import SpeechEngines, is_backchannel  # noqa: E402
-import voice.stt  # noqa: E402
-import voice.tts  # noqa: E402
 import voice.vad  # noqa: E402
 
 # The speech models live on the session's loop, and so does every async test here.
@@ -382,8 +383,8 @@ async def test_the_engines_load_at_start_up_off_the_event_loop(make_settings, tw
             return build(*args, **kwargs)
         return wrapper
 
-    monkeypatch.setattr(voice.stt, "WhisperModel", recording("whisper", voice.stt.WhisperModel))
-    monkeypatch.setattr(voice.tts.PiperVoice, "load", recording("piper", voice.tts.PiperVoice.load))
+    monkeypatch.setattr(faster_whisper, "WhisperModel", recording("whisper", faster_whisper.WhisperModel))
+    monkeypatch.setattr(piper.PiperVoice, "load", recording("piper", piper.PiperVoice.load))
     monkeypatch.setattr(voice.vad.SileroVad, "__init__", recording("silero", voice.vad.SileroVad.__init__))
     app = create_app(make_settings(**phone_settings(twilio)))
     async with serving(app):
@@ -394,6 +395,17 @@ async def test_the_engines_load_at_start_up_off_the_event_loop(make_settings, tw
         assert all(thread is not loop_thread for thread in built_in.values()), built_in
         transcript = await engines.recognizer.transcribe(b"\0\0" * 16000, "en")
         assert transcript.audio_s == 1.0
+
+
+def test_a_gateway_without_speech_loads_no_speech_library():
+    """Whisper, Piper, PyAV and onnxruntime load with the phone line or the first voice note, not with
+    every gateway: measured here, 60 MB of memory a process that SMS, email or chat alone do not need."""
+    script = ("import sys, gateway; "
+              "print(sorted(m for m in ('faster_whisper', 'ctranslate2', 'piper', 'av', 'onnxruntime') "
+              "if m in sys.modules))")
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120,
+                            cwd=Path(__file__).resolve().parents[2], check=True)
+    assert result.stdout.strip() == "[]", result.stdout + result.stderr
 
 
 def test_phone_line_settings():
