@@ -54,7 +54,7 @@ import logging
 import re
 from collections.abc import AsyncIterator, Awaitable, Sequence
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import Literal, Protocol, TypeVar
 
 from babel import Locale
 
@@ -68,6 +68,7 @@ from voice.tts import Synthesizer
 from voice.vad import SileroVad, SpeechPaused, SpeechStarted, TurnDetector, VadEvent
 
 log = logging.getLogger("sahayak.voice.call")
+T = TypeVar("T")
 
 # The packaged voice speaks English, so every call can fall back to it.
 FALLBACK_LANGUAGE = "en"
@@ -274,7 +275,6 @@ class CallSession:
         self._overlap: TurnDetector | None = None  # is the caller still talking over the bot?
         self._mute_samples = 0
         self._early: _EarlyTranscript | None = None  # the turn being heard, recognised at its last pause
-        self._early_transcripts: set[asyncio.Future] = set()  # not yet done: cancelled when the call ends
         self._inbox: asyncio.Queue[_CallerTurn | _Announcement] = asyncio.Queue(maxsize=MAX_WAITING_TURNS)
         self._worker: asyncio.Task | None = None
         self._side_tasks: set[asyncio.Task] = set()
@@ -363,8 +363,7 @@ class CallSession:
         self._closed = True
         if self._keypad_timer is not None:
             self._keypad_timer.cancel()
-        tasks = [task for task in (self._worker, self._playback, *self._early_transcripts, *self._side_tasks)
-                 if task is not None]
+        tasks = [task for task in (self._worker, self._playback, *self._side_tasks) if task is not None]
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
@@ -414,20 +413,13 @@ class CallSession:
         has, the recognizer keeps its slot until the thread is done)."""
         self._drop_early()
         language = self._stt_language()
-        transcript = asyncio.ensure_future(self._engines.recognizer.transcribe(pcm16, language))
-        self._early_transcripts.add(transcript)
-        transcript.add_done_callback(self._early_done)
+        transcript = self._spawn(self._engines.recognizer.transcribe(pcm16, language))
         self._early = _EarlyTranscript(pcm16, language, transcript)
 
     def _drop_early(self) -> None:
         if self._early is not None:
             self._early.transcript.cancel()
             self._early = None
-
-    def _early_done(self, transcript: asyncio.Future) -> None:
-        self._early_transcripts.discard(transcript)
-        if not transcript.cancelled() and transcript.exception() is not None:
-            log.debug("call %s: an early transcript failed: %s", self._call_id, type(transcript.exception()).__name__)
 
     async def _judge_overlap(self, pcm16: bytes, ended_at: float) -> None:
         """Short speech over the bot: a backchannel is let be; anything else stops the bot (if it is
@@ -647,10 +639,12 @@ class CallSession:
     def _speaking(self) -> bool:
         return self._playback is not None and not self._playback.done()
 
-    def _spawn(self, work: Awaitable[None]) -> None:
+    def _spawn(self, work: Awaitable[T]) -> asyncio.Future[T]:
+        """Run `work` beside the call: kept until done, cancelled when the call ends, failures logged."""
         task = asyncio.ensure_future(work)
         self._side_tasks.add(task)
         task.add_done_callback(self._side_done)
+        return task
 
     def _side_done(self, task: asyncio.Task) -> None:
         self._side_tasks.discard(task)
