@@ -38,6 +38,9 @@ MEERA, MEERA_MOBILE = "CUST_100110", "+919880100112"
 SUNITA, SUNITA_MOBILE = "CUST_100112", "+919835122334"
 NEHA, NEHA_MOBILE = "CUST_100122", "+919818222334"
 NOT_IN_LIST = "It's not in this list"
+# Rajesh's hand-written Swiggy payment (20 hours before the seed). The filler statement may hold other
+# Swiggy orders on some calendar days, so rows are picked by merchant and amount.
+SWIGGY_ROW = "Swiggy ₹386.00"
 
 
 # ------------------------------------------------------------------------------------------ helpers
@@ -80,10 +83,10 @@ async def _cards(app, customer_id: str) -> dict[str, str]:
     return {c.card_id: c.status for c in await app[BANK].list_cards(customer_id)}
 
 
-async def _txn(app, customer_id: str, merchant: str):
+async def _txn(app, customer_id: str, merchant: str, amount: Decimal | None = None):
     for account in await app[BANK].list_accounts(customer_id):
         for txn in await app[BANK].list_transactions(customer_id, account.account_id, limit=100):
-            if txn.merchant == merchant and txn.direction == "debit":
+            if txn.merchant == merchant and txn.direction == "debit" and (amount is None or txn.amount == amount):
                 return txn
     raise AssertionError(f"no {merchant} debit for {customer_id} in the seed")
 
@@ -145,7 +148,7 @@ async def test_general_hands_a_dispute_to_fraud_and_gets_it_back(gateway):
 
     await say(client, session, RAJESH_MOBILE)
     listing = await say(client, session, await latest_otp(client))
-    await say(client, session, _button(listing, "Swiggy"))
+    await say(client, session, _button(listing, SWIGGY_ROW))
     done = texts(await say(client, session, "Yes"))
     assert "Your dispute is recorded" in done
     assert done.rstrip().endswith("You're back with our General Support Agent. Is there anything else I can help with?")
@@ -173,8 +176,9 @@ async def test_zero_liability_records_the_dispute_before_replying_and_confirms_b
     session = await new_session(client)
     conversation = _conversation(session)
     listing = await _start(client, session, "I don't recognise a transaction", RAJESH, RAJESH_MOBILE)
-    swiggy = await _txn(app, RAJESH, "Swiggy")  # 20 hours old: within 3 working days whatever today is
-    confirm = texts(await say(client, session, _button(listing, "Swiggy")))
+    # 20 hours old: within 3 working days whatever today is
+    swiggy = await _txn(app, RAJESH, "Swiggy", Decimal("386.00"))
+    confirm = texts(await say(client, session, _button(listing, SWIGGY_ROW)))
     assert f"You're reporting ₹386.00 to Swiggy on {_date(_ist_day(swiggy.posted_at))}" in confirm
     assert "date of birth" not in confirm  # nothing unusual about it: no security question
     cards_before = await _cards(app, RAJESH)
@@ -217,7 +221,7 @@ async def test_a_failed_sms_still_sends_the_email_and_the_reply_does_not_claim_b
     app = client.server.app
     session = await new_session(client)
     listing = await _start(client, session, "I don't recognise a transaction", RAJESH, RAJESH_MOBILE)
-    await say(client, session, _button(listing, "Swiggy"))
+    await say(client, session, _button(listing, SWIGGY_ROW))
 
     async def refused(to: str, body: str) -> None:
         raise NotifierUnavailable("the SMS provider refused the message")
@@ -356,7 +360,7 @@ async def test_no_at_the_confirmation_records_nothing_and_changes_nothing(gatewa
     cards_before = await _cards(app, RAJESH)
     listing = await _start(client, session, "I want to dispute a payment", RAJESH, RAJESH_MOBILE)
     outbox_before = await app[STORES].outbox.read(RAJESH_MOBILE)
-    assert "Shall I go ahead?" in texts(await say(client, session, _button(listing, "Swiggy")))
+    assert "Shall I go ahead?" in texts(await say(client, session, _button(listing, SWIGGY_ROW)))
     reply = texts(await say(client, session, "no"))
     assert "I haven't recorded anything" in reply
     assert await app[STORES].cases.for_conversation(conversation) == []
@@ -389,9 +393,9 @@ async def _dispute_swiggy(gateway, tmp_path, wanted: str):
     client = await gateway()
     app = client.server.app
     session = await new_session(client)
-    swiggy = await _txn(app, RAJESH, "Swiggy")
+    swiggy = await _txn(app, RAJESH, "Swiggy", Decimal("386.00"))
     listing = await _start(client, session, "I don't recognise a transaction", RAJESH, RAJESH_MOBILE)
-    assert "Shall I go ahead?" in texts(await say(client, session, _button(listing, "Swiggy")))
+    assert "Shall I go ahead?" in texts(await say(client, session, _button(listing, SWIGGY_ROW)))
     reply = texts(await say(client, session, "Yes"))
     [case] = await app[STORES].cases.for_conversation(_conversation(session))
     reported_on = _ist_day(case.created_at)
