@@ -11,8 +11,14 @@ of them at once. Beyond the schema:
   so the router does not depend on the persona folder);
 - `button` names an i18n key starting with btn_;
 - every language has at least MIN_EXAMPLES[language] examples;
-- no example, once normalised, is under two intents (the router could not learn both), and none
-  normalises to nothing.
+- `topics` (optional) are finer kinds of one intent ("pending", "declined" and "not received" under
+  failed_transfer; "transfer timing" or "card delivery" under out_of_scope). The router learns each
+  topic as a class of its own and adds the topics' confidences up to their intent's: a linear model
+  separates "how long do transfers take" from "my transfer is stuck" far better as two narrow classes
+  than inside two broad ones. A topic needs MIN_TOPIC_EXAMPLES English examples, other languages
+  optional; topic names are unique in the catalogue;
+- no example, once normalised, is under two intents or two topics (the router could not learn both),
+  and none normalises to nothing.
 """
 
 from __future__ import annotations
@@ -41,6 +47,8 @@ GRAPH_INTENTS = ("greeting", "human", "resend_otp")
 LANGUAGES = ("en", "hi", "hinglish", "ta", "te", "bn", "mr")
 MIN_EXAMPLES: Mapping[str, int] = MappingProxyType(
     {"en": 25, "hi": 10, "hinglish": 10, "ta": 4, "te": 4, "bn": 4, "mr": 4})
+MIN_TOPIC_EXAMPLES = 10  # English examples a topic needs: fewer give the SVM no shape to learn
+MAX_TOPICS = 64  # per intent
 
 # Bounds: the catalogue is a hand-written file, not a data dump.
 MAX_BYTES = 2 * 1024 * 1024
@@ -66,6 +74,32 @@ class Examples(BaseModel):
     mr: list[Example] = _examples("mr")
 
 
+def _topic_examples(language: str):
+    return Field(default_factory=list, min_length=MIN_TOPIC_EXAMPLES if language == "en" else 0,
+                 max_length=MAX_EXAMPLES_PER_LANGUAGE)
+
+
+class TopicExamples(BaseModel):
+    """A topic's examples: English required, the other languages where they help."""
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    en: list[Example] = _topic_examples("en")
+    hi: list[Example] = _topic_examples("hi")
+    hinglish: list[Example] = _topic_examples("hinglish")
+    ta: list[Example] = _topic_examples("ta")
+    te: list[Example] = _topic_examples("te")
+    bn: list[Example] = _topic_examples("bn")
+    mr: list[Example] = _topic_examples("mr")
+
+
+class TopicSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]{1,47}$")
+    description: str = Field(min_length=1, max_length=1000)
+    examples: TopicExamples
+
+
 class IntentSpec(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -74,6 +108,7 @@ class IntentSpec(BaseModel):
     leads_to: str = Field(pattern=r"^[a-z][a-z0-9_]{0,47}$")
     button: str | None = Field(None, pattern=r"^btn_[a-z0-9_]+$")
     examples: Examples
+    topics: list[TopicSpec] = Field(default_factory=list, max_length=MAX_TOPICS)
 
 
 class _CatalogueFile(BaseModel):
@@ -92,11 +127,18 @@ class IntentCatalogue:
         return next((i for i in self.intents if i.name == name), None)
 
     def examples(self) -> Iterator[tuple[str, str, str]]:
-        """(intent, language, example) for every example, in file order."""
+        """(intent, language, example) for every example, its topics' included, in file order."""
+        for intent, _topic, language, text in self.labelled_examples():
+            yield intent, language, text
+
+    def labelled_examples(self) -> Iterator[tuple[str, str | None, str, str]]:
+        """(intent, topic or None, language, example) for every example, in file order: first an
+        intent's own examples (topic None), then each of its topics'."""
         for intent in self.intents:
-            for language in LANGUAGES:
-                for text in getattr(intent.examples, language):
-                    yield intent.name, language, text
+            for topic, examples in ((None, intent.examples), *((t.name, t.examples) for t in intent.topics)):
+                for language in LANGUAGES:
+                    for text in getattr(examples, language):
+                        yield intent.name, topic, language, text
 
 
 def load_catalogue(path: Path | str) -> IntentCatalogue:
@@ -132,6 +174,17 @@ def read_catalogue_bytes(path: Path | str) -> bytes:
     return raw
 
 
+def _two_meanings(first: str, second: str) -> str:
+    """How to name the clash of one example under `first` and `second` ("intent" or "intent.topic")."""
+    if "." not in first and "." not in second:
+        return "two intents"
+    if "." in first and "." in second:
+        return "two topics"
+    if first.split(".")[0] == second.split(".")[0]:
+        return "both an intent and one of its topics (an intent's own examples are a class of their own)"
+    return "two intents"
+
+
 def _check(parsed: _CatalogueFile, lines, path: str) -> list[ConfigError]:
     errors: list[ConfigError] = []
 
@@ -139,7 +192,20 @@ def _check(parsed: _CatalogueFile, lines, path: str) -> list[ConfigError]:
         errors.append(ConfigError(path, line_for(lines, loc), format_field(loc), message))
 
     seen_names: dict[str, int] = {}
-    owner: dict[str, tuple[str, int | None]] = {}  # normalised example -> (intent, line)
+    seen_topics: dict[str, int] = {}
+    owner: dict[str, tuple[str, int | None]] = {}  # normalised example -> (intent or intent.topic, line)
+
+    def own(loc: tuple, example: str, label: str) -> None:
+        key = normalise(example)
+        if not key:
+            fail(loc, f"example {example!r} has no words (only punctuation or symbols)")
+            return
+        first = owner.get(key)
+        if first is None:
+            owner[key] = (label, line_for(lines, loc))
+        elif first[0] != label:
+            fail(loc, f"example {example!r} is also under {first[0]!r} (line {first[1]}): "
+                      f"one sentence cannot mean {_two_meanings(first[0], label)}")
     for i, intent in enumerate(parsed.intents):
         at = ("intents", i)
         if intent.name not in INTENT_NAMES:
@@ -158,17 +224,17 @@ def _check(parsed: _CatalogueFile, lines, path: str) -> list[ConfigError]:
             fail(at + ("button",), f"no message key {intent.button!r} in the i18n catalog")
         for language in LANGUAGES:
             for j, example in enumerate(getattr(intent.examples, language)):
-                loc = at + ("examples", language, j)
-                key = normalise(example)
-                if not key:
-                    fail(loc, f"example {example!r} has no words (only punctuation or symbols)")
-                    continue
-                first = owner.get(key)
-                if first is None:
-                    owner[key] = (intent.name, line_for(lines, loc))
-                elif first[0] != intent.name:
-                    fail(loc, f"example {example!r} is also under {first[0]!r} (line {first[1]}): "
-                              "one sentence cannot mean two intents")
+                own(at + ("examples", language, j), example, intent.name)
+        for k, topic in enumerate(intent.topics):
+            t_at = at + ("topics", k)
+            if topic.name in seen_topics:
+                fail(t_at + ("name",), f"topic {topic.name!r} is defined twice (first on line "
+                                       f"{seen_topics[topic.name]})")
+            else:
+                seen_topics[topic.name] = line_for(lines, t_at + ("name",)) or 0
+            for language in LANGUAGES:
+                for j, example in enumerate(getattr(topic.examples, language)):
+                    own(t_at + ("examples", language, j), example, f"{intent.name}.{topic.name}")
     missing = [name for name in INTENT_NAMES if name not in seen_names]
     if missing:
         fail(("intents",), f"intents without an entry: {', '.join(missing)}")

@@ -29,7 +29,7 @@ def understand_text(text: str, router: Router, *, current_language: str = "en") 
         # How sure: 1.0 when a keyword or button label decided; else the router's calibrated confidence.
         "confidence": 1.0 if request.decided_by == "keywords" else round(routed.confidence, 3),
         "decided_by": request.decided_by,
-        "router": {"intent": routed.intent, "confidence": round(routed.confidence, 3),
+        "router": {"intent": routed.intent, "topic": routed.topic, "confidence": round(routed.confidence, 3),
                    "alternatives": [[name, round(p, 3)] for name, p in routed.alternatives],
                    "clarify_below": CLARIFY_BELOW},
         "entities": [e.as_json() for e in extract(text, datetime.now(IST).date())],

@@ -5,11 +5,16 @@ from __future__ import annotations
 
 from tests.channels.web_chat import new_session, say
 
+# Two words that could mean several card requests: the router leans to block_card but is not sure.
+# (A vaguer "card problem" is now confidently out of scope, since the catalogue's topics include
+# card questions the knowledge base answers: the fallback's menu is asked instead.)
+UNSURE = "debit card"
+
 
 async def test_an_unsure_message_gets_a_clarifying_question_and_a_tap_starts_the_request(gateway):
     client = await gateway()
     session = await new_session(client)
-    replies = await say(client, session, "card problem")
+    replies = await say(client, session, UNSURE)
     assert "Did you mean one of these?" in replies[0]["text"]
     buttons = replies[0]["buttons"]
     assert "Block my card" in buttons and buttons[-1] == "Something else" and len(buttons) <= 4
@@ -20,7 +25,7 @@ async def test_an_unsure_message_gets_a_clarifying_question_and_a_tap_starts_the
 async def test_something_else_guesses_nothing(gateway):
     client = await gateway()
     session = await new_session(client)
-    await say(client, session, "card problem")
+    await say(client, session, UNSURE)
     replies = await say(client, session, "Something else")
     text = "\n".join(r["text"] for r in replies)
     assert "What would you like to do?" in text and "Did you mean" not in text
@@ -29,7 +34,7 @@ async def test_something_else_guesses_nothing(gateway):
 async def test_numbered_answers_work_on_channels_without_buttons(gateway):
     client = await gateway()
     session = await new_session(client)
-    replies = await say(client, session, "card problem")
+    replies = await say(client, session, UNSURE)
     index = replies[0]["buttons"].index("Block my card") + 1
     started = await say(client, session, str(index))
     assert "registered mobile number" in started[0]["text"]

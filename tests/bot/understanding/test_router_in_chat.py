@@ -49,6 +49,11 @@ def test_the_understand_command_prints_one_json_object(monkeypatch, capsys, tmp_
     assert result["language"] == "hinglish" and result["script"] == "Latn"
     assert result["intent"] == "dispute_transaction" and 0 < result["confidence"] <= 1
     assert {(e["kind"], e["value"]) for e in result["entities"]} == {("amount", "5000.00"), ("card_last4", "4417")}
+    assert gateway.main(["understand", "usually how many hours does an imps take to reach another bank"]) == 0
+    timing = json.loads(capsys.readouterr().out)
+    # A question the knowledge base answers, and which one: the catalogue topic that won.
+    assert timing["intent"] == "unknown" and timing["router"]["intent"] == "out_of_scope"
+    assert timing["router"]["topic"] == "transfer_timing"
     assert gateway.main(["understand", "हिंदी में बात करो"]) == 0
     switched = json.loads(capsys.readouterr().out)
     assert switched["language_switch"] == "hi" and switched["intent"] == "unknown"
