@@ -141,13 +141,23 @@ def clarify_options(request: Request, persona: Any, ctx: TurnContext) -> list[st
     < CLARIFY_BELOW), the ones worth offering as buttons: likely, in scope, and something this persona
     runs itself or hands off. Empty: nothing worth asking about."""
     routed = request.routed
-    if routed is None or request.intent != "unknown" or routed.intent == OUT_OF_SCOPE \
-            or not CLARIFY_FROM <= routed.confidence < CLARIFY_BELOW:
+    if routed is None or request.intent != "unknown":
+        return []
+    # A catalogue topic for messages too vague to act on ("card problem") names what to offer.
+    topic = ctx.services.router.catalogue.topic(routed.topic) if routed.topic else None
+    if topic is not None and topic.clarify:
+        return [intent for intent in topic.clarify if _offerable(intent, persona, ctx)]
+    if routed.intent == OUT_OF_SCOPE or not CLARIFY_FROM <= routed.confidence < CLARIFY_BELOW:
         return []
     return [intent for intent, p in routed.alternatives
-            if intent in BUTTON_KEYS and p >= CLARIFY_OPTION_MIN
-            and (workflow_for(ctx, persona, intent) is not None or handoff_target(persona, intent) is not None
-                 or intent == "human")][:3]
+            if p >= CLARIFY_OPTION_MIN and _offerable(intent, persona, ctx)][:3]
+
+
+def _offerable(intent: str, persona: Any, ctx: TurnContext) -> bool:
+    """A request the clarifying question can offer: it has a button, and this persona runs it, hands
+    it off, or lets customers ask for a person."""
+    return intent in BUTTON_KEYS and (workflow_for(ctx, persona, intent) is not None
+                                      or handoff_target(persona, intent) is not None or intent == "human")
 
 
 async def clarify(state: ConversationState, runtime: Ctx) -> dict:

@@ -16,7 +16,8 @@ of them at once. Beyond the schema:
   topic as a class of its own and adds the topics' confidences up to their intent's: a linear model
   separates "how long do transfers take" from "my transfer is stuck" far better as two narrow classes
   than inside two broad ones. A topic needs MIN_TOPIC_EXAMPLES English examples, other languages
-  optional; topic names are unique in the catalogue;
+  optional; topic names are unique in the catalogue; a topic's `clarify` names requests
+  (not out_of_scope) the bot offers when the topic wins;
 - no example, once normalised, is under two intents or two topics (the router could not learn both),
   and none normalises to nothing.
 """
@@ -49,6 +50,7 @@ MIN_EXAMPLES: Mapping[str, int] = MappingProxyType(
     {"en": 25, "hi": 10, "hinglish": 10, "ta": 4, "te": 4, "bn": 4, "mr": 4})
 MIN_TOPIC_EXAMPLES = 10  # English examples a topic needs: fewer give the SVM no shape to learn
 MAX_TOPICS = 64  # per intent
+MAX_CLARIFY = 3  # the clarifying question's buttons, besides "Something else"
 
 # Bounds: the catalogue is a hand-written file, not a data dump.
 MAX_BYTES = 2 * 1024 * 1024
@@ -97,6 +99,8 @@ class TopicSpec(BaseModel):
 
     name: str = Field(pattern=r"^[a-z][a-z0-9_]{1,47}$")
     description: str = Field(min_length=1, max_length=1000)
+    # When this topic wins, the message is too vague to act on: ask which of these it is (buttons).
+    clarify: list[str] = Field(default_factory=list, max_length=MAX_CLARIFY)
     examples: TopicExamples
 
 
@@ -125,6 +129,9 @@ class IntentCatalogue:
 
     def get(self, name: str) -> IntentSpec | None:
         return next((i for i in self.intents if i.name == name), None)
+
+    def topic(self, name: str) -> TopicSpec | None:
+        return next((t for i in self.intents for t in i.topics if t.name == name), None)
 
     def examples(self) -> Iterator[tuple[str, str, str]]:
         """(intent, language, example) for every example, its topics' included, in file order."""
@@ -232,6 +239,10 @@ def _check(parsed: _CatalogueFile, lines, path: str) -> list[ConfigError]:
                                        f"{seen_topics[topic.name]})")
             else:
                 seen_topics[topic.name] = line_for(lines, t_at + ("name",)) or 0
+            for j, asked in enumerate(topic.clarify):
+                if asked not in INTENT_NAMES or asked == OUT_OF_SCOPE:
+                    fail(t_at + ("clarify", j), f"clarify names {asked!r}, not a request the bot can start "
+                                                f"(one of {', '.join(KNOWN_INTENTS)})")
             for language in LANGUAGES:
                 for j, example in enumerate(getattr(topic.examples, language)):
                     own(t_at + ("examples", language, j), example, f"{intent.name}.{topic.name}")

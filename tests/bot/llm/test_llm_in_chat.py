@@ -15,7 +15,7 @@ from bot.understanding.router import CLARIFY_BELOW
 from tests.bot.llm.fake_openai import task_of, user_data
 from tests.channels.web_chat import RAJESH_MOBILE, new_session, say, texts
 
-UNSURE = "debit card"  # the router leans to block_card, below CLARIFY_BELOW
+UNSURE = "my debit card please"  # the router leans to block_card, below CLARIFY_BELOW
 MINIMUM_BALANCE_QUESTION = "बचत खाते में न्यूनतम शेष कितना चाहिए"
 MINIMUM_BALANCE_CITATION = 'स्रोत: Service charges (Sahayak Demo Bank schedule), "Minimum balance" (charges.md#minimum-balance)'
 HINDI_MINIMUM_BALANCE = ("बचत खाते में औसत मासिक बैलेंस ग्रामीण शाखाओं में ₹2,500, अर्ध-शहरी शाखाओं में ₹5,000 और "

@@ -5,10 +5,9 @@ from __future__ import annotations
 
 from tests.channels.web_chat import new_session, say
 
-# Two words that could mean several card requests: the router leans to block_card but is not sure.
-# (A vaguer "card problem" is now confidently out of scope, since the catalogue's topics include
-# card questions the knowledge base answers: the fallback's menu is asked instead.)
-UNSURE = "debit card"
+# A card, but no request: the catalogue's unclear_card_request topic wins, and it names the card
+# services to ask about.
+UNSURE = "card problem"
 
 
 async def test_an_unsure_message_gets_a_clarifying_question_and_a_tap_starts_the_request(gateway):
@@ -20,6 +19,15 @@ async def test_an_unsure_message_gets_a_clarifying_question_and_a_tap_starts_the
     assert "Block my card" in buttons and buttons[-1] == "Something else" and len(buttons) <= 4
     started = await say(client, session, "Block my card")
     assert "registered mobile number" in started[0]["text"]
+
+
+async def test_a_router_leaning_to_one_request_offers_it(gateway):
+    """Without a vague topic: the router leans to block_card (and unblock_card) but is below CLARIFY_BELOW."""
+    client = await gateway()
+    session = await new_session(client)
+    replies = await say(client, session, "my debit card please")
+    assert "Did you mean one of these?" in replies[0]["text"]
+    assert replies[0]["buttons"][0] == "Block my card" and replies[0]["buttons"][-1] == "Something else"
 
 
 async def test_something_else_guesses_nothing(gateway):

@@ -163,11 +163,32 @@ def test_an_intent_example_repeated_in_its_own_topic_is_refused(tmp_path):
     ("my upi to my brother has been stuck in processing since morning", "failed_transfer", "transfer_pending"),
     ("the atm gave me only 2000 of the 5000 i asked for", "dispute_transaction", "atm_short_cash"),
     ("usually how many hours does an imps take to reach another bank", OUT_OF_SCOPE, "transfer_timing"),
+    ("i need some help about my credit card", OUT_OF_SCOPE, "unclear_card_request"),
 ])
 def test_the_catalogue_topics_tell_neighbouring_requests_apart(router, text, intent, topic):
     routed = router.route(text)
     assert (routed.intent, routed.topic) == (intent, topic), routed
     assert routed.confidence >= CLARIFY_BELOW, routed
+
+
+def test_clarify_names_requests_the_bot_can_start(tmp_path):
+    data = _real_data()
+    other = next(i for i in data["intents"] if i["name"] == "out_of_scope")
+    index = next(k for k, t in enumerate(other["topics"]) if t["name"] == "unclear_card_request")
+    other["topics"][index]["clarify"] = ["block_card", "out_of_scope", "card_magic"]
+    path, lines = _dump(tmp_path, data)
+    with pytest.raises(ConfigError) as err:
+        load_catalogue(path)
+    messages = [str(e) for e in err.value.errors]
+    assert len(messages) == 2 and all(".clarify[" in m and "not a request the bot can start" in m for m in messages)
+    assert "'out_of_scope'" in messages[0] and "'card_magic'" in messages[1]
+
+
+def test_every_clarify_request_has_a_button():
+    from bot.graph.intents import BUTTON_KEYS
+
+    asked = {a for i in load_catalogue(CATALOGUE).intents for t in i.topics for a in t.clarify}
+    assert asked and asked <= set(BUTTON_KEYS)
 
 
 def test_a_topic_is_learned_as_its_own_class_and_counts_for_its_intent(tmp_path):
