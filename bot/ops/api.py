@@ -45,7 +45,7 @@ MAX_REPLY = 4000
 MAX_NOTES = 2000
 TRANSCRIPT_RECORDS = 50
 _AGENT = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,63}")
-_REF = re.compile(r"[A-Z]{3}-\d{8}-[0-9A-F]{6}")
+_REF = re.compile(r"[A-Z]{3}-\d{8}-[0-9A-Z]{6}")  # older references: six hex digits
 
 
 def _error(status: int, error: str, message: str) -> web.Response:

@@ -51,7 +51,7 @@ from bot.yaml_config import ConfigError, Lines, line_for, load_yaml_mapping_with
 __all__ = ["Expect", "Step", "Script", "ScriptFailure", "StepResult", "load_script", "run_script", "main"]
 
 _OTP_PLACEHOLDER = re.compile(r"\{otp:(\+[0-9]{8,15})\}")
-_CASE_REFERENCE = re.compile(r"\b(?:ESC|DSP|FRD|CAS)-\d{8}-[0-9A-F]{6}\b")
+_CASE_REFERENCE = re.compile(r"\b(?:ESC|DSP|FRD|CAS)-\d{8}-[0-9A-Z]{6}\b")
 # A script is a handful of turns; these bound a runaway file and a hung gateway.
 MAX_STEPS = 200
 MAX_TEXT = 4000

@@ -37,7 +37,7 @@ PRIYA, PRIYA_ID = "+919820011223", "CUST_100101"  # no blocked card
 SANDEEP_ID = "CUST_100105"
 UNKNOWN_MOBILE = "+919000000001"
 SECURE_URL = re.compile(r"https?://\S+/demo/secure/([A-Za-z0-9_-]{43})")
-REFERENCE = re.compile(r"\b(?:ESC|DSP|FRD|CAS)-\d{8}-[0-9A-F]{6}\b")
+REFERENCE = re.compile(r"\b(?:ESC|DSP|FRD|CAS)-\d{8}-[A-Z][0-9A-Z]{5}\b")
 
 
 # ----------------------------------------------------------------------------------------- helpers
