@@ -25,13 +25,13 @@ of them at once. Beyond the schema:
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, create_model
 
 from bot.persona import KNOWN_INTENTS
 from bot.understanding.normalise import normalise
@@ -60,38 +60,20 @@ MAX_EXAMPLE_CHARS = 300
 Example = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_EXAMPLE_CHARS)]
 
 
-def _examples(language: str):
-    return Field(min_length=MIN_EXAMPLES[language], max_length=MAX_EXAMPLES_PER_LANGUAGE)
+def _per_language(name: str, field: Callable[[str], Any]) -> type[BaseModel]:
+    """A model with one list of examples per language of LANGUAGES, each bounded by `field(language)`:
+    a language added to LANGUAGES is a field of every examples model at once."""
+    return create_model(name, __config__=ConfigDict(extra="forbid", frozen=True),
+                        **{language: (list[Example], field(language)) for language in LANGUAGES})
 
 
-class Examples(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    en: list[Example] = _examples("en")
-    hi: list[Example] = _examples("hi")
-    hinglish: list[Example] = _examples("hinglish")
-    ta: list[Example] = _examples("ta")
-    te: list[Example] = _examples("te")
-    bn: list[Example] = _examples("bn")
-    mr: list[Example] = _examples("mr")
-
-
-def _topic_examples(language: str):
-    return Field(default_factory=list, min_length=MIN_TOPIC_EXAMPLES if language == "en" else 0,
-                 max_length=MAX_EXAMPLES_PER_LANGUAGE)
-
-
-class TopicExamples(BaseModel):
-    """A topic's examples: English required, the other languages where they help."""
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    en: list[Example] = _topic_examples("en")
-    hi: list[Example] = _topic_examples("hi")
-    hinglish: list[Example] = _topic_examples("hinglish")
-    ta: list[Example] = _topic_examples("ta")
-    te: list[Example] = _topic_examples("te")
-    bn: list[Example] = _topic_examples("bn")
-    mr: list[Example] = _topic_examples("mr")
+# An intent's examples: every language, at least MIN_EXAMPLES[language] each.
+Examples = _per_language("Examples", lambda language: Field(min_length=MIN_EXAMPLES[language],
+                                                            max_length=MAX_EXAMPLES_PER_LANGUAGE))
+# A topic's examples: English required, the other languages where they help.
+TopicExamples = _per_language("TopicExamples", lambda language: Field(
+    default_factory=list, min_length=MIN_TOPIC_EXAMPLES if language == "en" else 0,
+    max_length=MAX_EXAMPLES_PER_LANGUAGE))
 
 
 class TopicSpec(BaseModel):

@@ -96,7 +96,8 @@ class Router:
             self._to_intent[i, self.intents.index(intent)] = 1.0
         self._classes_of: dict[str, np.ndarray] = {  # intent -> its classes' indices
             intent: np.flatnonzero(self._to_intent[:, j]) for j, intent in enumerate(self.intents)}
-        self._vectorizer = _vectorizer()
+        self._vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=NGRAMS, sublinear_tf=True,
+                                           lowercase=False, dtype=np.float32)
         matrix = self._vectorizer.fit_transform(texts)
         index = {label: i for i, label in enumerate(self._classes)}
         y = np.array([index[label] for label in labels])
@@ -164,11 +165,6 @@ def _training_set(catalogue: IntentCatalogue) -> tuple[list[str], list[tuple[str
             texts.append(key)
             labels.append((intent, topic))
     return texts, labels
-
-
-def _vectorizer() -> TfidfVectorizer:
-    return TfidfVectorizer(analyzer="char_wb", ngram_range=NGRAMS, sublinear_tf=True, lowercase=False,
-                           dtype=np.float32)
 
 
 def _svm() -> LinearSVC:

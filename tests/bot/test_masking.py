@@ -11,6 +11,7 @@ import time
 import pytest
 
 from bot.masking import PiiKind, PiiSpan, find_pii, luhn_valid, mask, mask_mapping, verhoeff_valid
+from bot.stores.cases import new_reference
 
 # --------------------------------------------------------------------------- independent check digits
 
@@ -606,8 +607,6 @@ def test_case_references_survive_masking_in_the_audit_trail():
     """A case reference is read by ops in the masked audit trail and console. Its tail starts with a
     letter: six hex digits were all digits about 6% of the time, and the date and tail then read as a
     14-digit account number ("ESC-[ACCOUNT ••••2118]"). 2,000 references would have hit that almost surely."""
-    from bot.stores.cases import new_reference
-
     now = time.time()
     for kind in ("escalation", "dispute", "fraud", "other"):
         for _ in range(500):
